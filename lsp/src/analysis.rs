@@ -1,0 +1,683 @@
+//! Analyses over a snapshot: today, every diagnostic of the repository.
+//!
+//! Owns: `Analysis` (a snapshot, its `Project` and derived answers) and the rules that turn
+//! files, builds and bindings into `Diagnostic`s. Pure: the same snapshot gives the same
+//! answers. The server and `check` call this and convert; they add no rule of their own.
+
+use crate::diagnostics::{codes, merge_and_sort, Code, Diagnostic, Severity};
+use crate::files::{RelPath, TextRange, Unreadable};
+use crate::model::{self, FileModel, FluxKs, HelmRelease, KustomizeFile};
+use crate::project::{Bindings, Cluster, KsNode, Loc, NsName, Placed, Project, SourceFound};
+use crate::snapshot::{FileIdx, Snapshot};
+use crate::subst;
+use crate::yaml::{Node, SyntaxProblemKind};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::Arc;
+
+pub struct Analysis {
+    pub snapshot: Arc<Snapshot>,
+    pub project: Project,
+}
+
+impl Analysis {
+    pub fn new(snapshot: Arc<Snapshot>) -> Analysis {
+        let project = Project::build(&snapshot);
+        Analysis { snapshot, project }
+    }
+
+    /// Every diagnostic of the repository, sorted by file and position, one per cause (the
+    /// clusters it affects merged).
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let snap = &*self.snapshot;
+        file_diagnostics(snap, &mut out);
+        for f in snap.files.iter().filter(|f| f.is_kustomization) {
+            kustomization_diagnostics(snap, f, &mut out);
+        }
+        for (loc, chain) in &self.project.include_cycles {
+            let chain: Vec<&str> = chain.iter().map(RelPath::display).collect();
+            out.push(Diagnostic::new(
+                codes::INCLUDE_CYCLE,
+                &snap.file(loc.file).path,
+                loc.range.clone(),
+                format!("kustomization includes itself: {}; remove the entry that closes the loop", chain.join(" -> ")),
+            ));
+        }
+        for c in &self.project.clusters {
+            ClusterCheck { snap, project: &self.project, cluster: c, out: &mut out }.run();
+        }
+        merge_and_sort(out)
+    }
+
+    pub fn path_of(&self, file: FileIdx) -> &RelPath {
+        &self.snapshot.file(file).path
+    }
+}
+
+fn diag_at(code: Code, snap: &Snapshot, loc: &Loc, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(code, &snap.file(loc.file).path, loc.range.clone(), message)
+}
+
+/// Problems of single files: syntax, encoding, ConfigMap values, substitute names.
+fn file_diagnostics(snap: &Snapshot, out: &mut Vec<Diagnostic>) {
+    if let Some((msg, span)) = &snap.config_error {
+        out.push(Diagnostic::new(
+            codes::CONFIG_ERROR,
+            &RelPath::new(crate::config::FILE_NAME).unwrap(),
+            span.clone().unwrap_or(0..0),
+            format!("{}: {msg}; the configuration is ignored", crate::config::FILE_NAME),
+        ));
+    }
+    for (path, why) in &snap.unreadable {
+        let d = match why {
+            Unreadable::NotUtf8 { at } => Diagnostic::new(
+                codes::UNREADABLE_FILE,
+                path,
+                0..0,
+                format!("file is not UTF-8 (first bad byte at offset {at}); Kubernetes manifests must be UTF-8, so it is not analysed"),
+            ),
+            Unreadable::TooLarge { size, limit } => Diagnostic::new(
+                codes::UNREADABLE_FILE,
+                path,
+                0..0,
+                format!("file is {size} bytes, over the {limit}-byte limit; it is not analysed"),
+            )
+            .severity(Severity::Warning),
+            Unreadable::LinkOutsideRepo => Diagnostic::new(
+                codes::PATH_OUTSIDE_REPO,
+                path,
+                0..0,
+                "symbolic link points outside the repository; it is never read",
+            ),
+            Unreadable::Io(e) => Diagnostic::new(codes::UNREADABLE_FILE, path, 0..0, format!("cannot read file: {e}")),
+        };
+        out.push(d);
+    }
+    for f in &snap.files {
+        for p in &f.yaml.problems {
+            let (msg, sev, related) = match &p.kind {
+                SyntaxProblemKind::Error => (syntax_message(f, &p.range), Severity::Error, None),
+                SyntaxProblemKind::DuplicateKey { key, first } => (
+                    format!("duplicate key `{key}`: Kubernetes rejects the document; keep one"),
+                    Severity::Error,
+                    Some((first.clone(), format!("`{key}` first defined here"))),
+                ),
+                SyntaxProblemKind::UnknownAlias(a) => (format!("alias `*{a}` refers to no anchor above it"), Severity::Error, None),
+                SyntaxProblemKind::TooDeep => (
+                    format!("nesting deeper than {} levels; the rest of this document is not analysed", crate::yaml::MAX_DEPTH),
+                    Severity::Warning,
+                    None,
+                ),
+                SyntaxProblemKind::AliasBudget => (
+                    format!("aliases expand to more than {} nodes (an alias bomb?); the rest is not expanded", crate::yaml::ALIAS_BUDGET),
+                    Severity::Warning,
+                    None,
+                ),
+            };
+            let mut d = Diagnostic::new(codes::YAML_SYNTAX, &f.path, p.range.clone(), msg).severity(sev);
+            if let Some((r, m)) = related {
+                d = d.related(&f.path, r, m);
+            }
+            out.push(d);
+        }
+        for o in &f.objects {
+            let root = f.root(o);
+            if o.is("", "ConfigMap") {
+                for (k, v) in root.get("data").and_then(Node::as_map).unwrap_or(&[]) {
+                    if let Some(ty) = model::non_string_type(v) {
+                        out.push(not_string(f, k, v, ty, "ConfigMap data"));
+                    }
+                }
+            }
+            if o.is_flux_ks() {
+                let ks = FluxKs::read(root);
+                for (k, v) in &ks.substitute {
+                    if let Some(ty) = model::non_string_type(v) {
+                        out.push(not_string(f, k, v, ty, "postBuild.substitute"));
+                    }
+                    if let Some(name) = k.as_str() {
+                        if !subst::is_valid_name(name) {
+                            out.push(invalid_name(&f.path, k.range.clone(), name, "postBuild.substitute"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn syntax_message(f: &FileModel, r: &TextRange) -> String {
+    let text = &f.text[r.clone()];
+    let first_line = text.lines().next().unwrap_or("").trim();
+    if text.contains('\t') || f.line_index.line_text(&f.text, f.line_index.line_of(r.start)).starts_with('\t') {
+        return "YAML syntax error: tabs cannot indent YAML; use spaces".into();
+    }
+    if first_line.is_empty() {
+        "YAML syntax error: something is missing here".into()
+    } else {
+        let shown: String = first_line.chars().take(40).collect();
+        format!("YAML syntax error near `{shown}`; the rest of the file is analysed as far as it can be read")
+    }
+}
+
+fn not_string(f: &FileModel, k: &Node, v: &Node, ty: crate::yaml::ScalarType, what: &str) -> Diagnostic {
+    let key = k.as_str().unwrap_or("?");
+    let shown = v.as_str().unwrap_or("");
+    let range = if v.range.is_empty() { k.range.clone() } else { v.range.clone() };
+    Diagnostic::new(
+        codes::VARIABLE_NOT_STRING,
+        &f.path,
+        range,
+        format!("{what} value of `{key}` is read by YAML as {} (`{shown}`); the API server rejects it: quote it, `\"{shown}\"`", article(ty.name())),
+    )
+}
+
+fn article(s: &str) -> String {
+    if s.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {s}")
+    } else {
+        format!("a {s}")
+    }
+}
+
+fn invalid_name(path: &RelPath, range: TextRange, name: &str, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        codes::INVALID_VARIABLE_NAME,
+        path,
+        range,
+        format!("`{name}` ({what}) is not a valid variable name (letters, digits and `_`, not starting with a digit); Flux fails the substitution: rename it, e.g. `{}`", suggest_name(name)),
+    )
+}
+
+fn suggest_name(name: &str) -> String {
+    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_uppercase() } else { '_' }).collect();
+    if s.starts_with(|c: char| c.is_ascii_digit()) || s.is_empty() {
+        s.insert(0, '_');
+    }
+    s
+}
+
+/// Entries of a kustomization.yaml that name nothing, leave the repository or are URLs.
+fn kustomization_diagnostics(snap: &Snapshot, f: &FileModel, out: &mut Vec<Diagnostic>) {
+    let Some(root) = f.kustomization() else { return };
+    let k = KustomizeFile::read(root);
+    let dir = f.path.parent();
+    let entries = k.resources.iter().map(|n| (*n, "resources")).chain(k.components.iter().map(|n| (*n, "components")));
+    for (n, field) in entries {
+        let Some(r) = n.as_str() else { continue };
+        let range = n.range.clone();
+        if model::is_remote(r) {
+            out.push(Diagnostic::new(codes::REMOTE_RESOURCE, &f.path, range, format!("remote {field} entry `{r}` is recorded, not fetched: its objects are not analysed")));
+            continue;
+        }
+        if r.starts_with('/') || r.contains(":\\") {
+            out.push(Diagnostic::new(codes::PATH_OUTSIDE_REPO, &f.path, range, format!("absolute path `{r}` in {field}: kustomize needs paths relative to the kustomization; it is not read")));
+            continue;
+        }
+        let Some(p) = dir.join(r) else {
+            out.push(Diagnostic::new(codes::PATH_OUTSIDE_REPO, &f.path, range, format!("`{r}` leaves the repository; it is not read")));
+            continue;
+        };
+        if let Some(Unreadable::LinkOutsideRepo) = snap.unreadable.get(&p) {
+            out.push(Diagnostic::new(codes::PATH_OUTSIDE_REPO, &f.path, range, format!("`{r}` is a symbolic link out of the repository; it is not read")));
+            continue;
+        }
+        if snap.is_file(&p) {
+            if field == "components" {
+                out.push(Diagnostic::new(codes::NOT_A_COMPONENT, &f.path, range, format!("`{r}` is a file; a component entry names a folder with a `kind: Component` kustomization.yaml")));
+            }
+            continue;
+        }
+        if !snap.is_dir(&p) {
+            out.push(Diagnostic::new(codes::MISSING_PATH, &f.path, range, format!("{field} entry `{r}` does not exist ({} not found)", p.display())));
+            continue;
+        }
+        let Some(kfi) = snap.kustomization_in(&p) else {
+            if !snap.has_kustomization(&p) {
+                out.push(Diagnostic::new(codes::MISSING_PATH, &f.path, range, format!("folder `{r}` has no kustomization.yaml; kustomize cannot build it: add one or list its files")));
+            }
+            continue;
+        };
+        let is_component = snap.file(kfi).kustomization().is_some_and(|r| r.str_at(&["kind"]) == Some("Component"));
+        if field == "components" && !is_component {
+            out.push(
+                Diagnostic::new(codes::NOT_A_COMPONENT, &f.path, range, format!("`{r}` is listed in components but its kustomization is not `kind: Component`; list it under resources, or make it a Component (apiVersion kustomize.config.k8s.io/v1alpha1)"))
+                    .related(&snap.file(kfi).path, 0..0, "its kustomization"),
+            );
+        } else if field == "resources" && is_component {
+            out.push(
+                Diagnostic::new(codes::NOT_A_COMPONENT, &f.path, range, format!("`{r}` is a Component; kustomize only accepts it under components:, not resources:"))
+                    .related(&snap.file(kfi).path, 0..0, "the component"),
+            );
+        }
+    }
+    for n in &k.file_refs {
+        let Some(r) = n.as_str() else { continue };
+        let file = r.split_once('=').map_or(r, |(_, p)| p);
+        if model::is_remote(file) {
+            continue;
+        }
+        match dir.join(file) {
+            None => out.push(Diagnostic::new(codes::PATH_OUTSIDE_REPO, &f.path, n.range.clone(), format!("`{file}` leaves the repository; it is not read"))),
+            Some(p) if !snap.is_file(&p) => out.push(Diagnostic::new(codes::MISSING_PATH, &f.path, n.range.clone(), format!("file `{file}` does not exist"))),
+            _ => {}
+        }
+    }
+    for p in &k.patches {
+        if let Some(n) = p.path {
+            let Some(r) = n.as_str() else { continue };
+            if r.contains('\n') || r.contains(": ") {
+                continue;
+            }
+            match dir.join(r) {
+                None => out.push(Diagnostic::new(codes::PATH_OUTSIDE_REPO, &f.path, n.range.clone(), format!("patch `{r}` leaves the repository; it is not read"))),
+                Some(pp) if !snap.is_file(&pp) => out.push(Diagnostic::new(codes::MISSING_PATH, &f.path, n.range.clone(), format!("patch file `{r}` does not exist"))),
+                _ => {}
+            }
+        }
+    }
+}
+
+struct ClusterCheck<'a> {
+    snap: &'a Snapshot,
+    project: &'a Project,
+    cluster: &'a Cluster,
+    out: &'a mut Vec<Diagnostic>,
+}
+
+impl ClusterCheck<'_> {
+    fn push(&mut self, d: Diagnostic) {
+        let name = self.cluster.name.clone();
+        self.out.push(d.cluster(&name));
+    }
+
+    fn run(&mut self) {
+        let c = self.cluster;
+        for ks in &c.kss {
+            self.ks_checks(ks);
+        }
+        self.dependency_cycles();
+        self.helm_releases();
+        self.substitutions();
+        self.duplicates();
+        self.variable_names();
+    }
+
+    fn ks_checks(&mut self, ks: &KsNode) {
+        let snap = self.snap;
+        let who = format!("Flux Kustomization {}", ks.id);
+        if let Some(path) = &ks.path {
+            if let (Some(at), None) = (&path.at, &ks.external) {
+                if path.leaves_repo {
+                    self.push(diag_at(codes::PATH_OUTSIDE_REPO, snap, at, format!("spec.path `{}` of {who} leaves the repository", path.raw)));
+                } else if let Some(dir) = &path.dir {
+                    if !snap.is_dir(dir) {
+                        let msg = if snap.is_file(dir) {
+                            format!("spec.path `{}` of {who} is a file; Flux needs a folder", path.raw)
+                        } else {
+                            format!("spec.path `{}` of {who} does not exist{}", path.raw, closest_dir_hint(snap, dir))
+                        };
+                        self.push(diag_at(codes::MISSING_PATH, snap, at, msg));
+                    }
+                }
+            }
+            if let (Some(dir), None) = (&path.dir, &ks.external) {
+                for (comp, at) in &ks.components {
+                    let Some(at) = at else { continue };
+                    match dir.join(comp) {
+                        None => self.push(diag_at(codes::PATH_OUTSIDE_REPO, snap, at, format!("component `{comp}` of {who} leaves the repository"))),
+                        Some(p) if !snap.is_dir(&p) => self.push(diag_at(codes::MISSING_PATH, snap, at, format!("component `{comp}` of {who} does not exist ({} not found)", p.display()))),
+                        Some(p) => {
+                            let is_comp = snap.kustomization_in(&p).and_then(|k| snap.file(k).kustomization().map(|r| r.str_at(&["kind"]) == Some("Component")));
+                            if is_comp != Some(true) {
+                                self.push(diag_at(codes::NOT_A_COMPONENT, snap, at, format!("component `{comp}` of {who} is not a folder with a `kind: Component` kustomization")));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (dep, at) in &ks.depends_on {
+            let Some(at) = at else { continue };
+            if !self.cluster.ks_by_id.contains_key(dep) {
+                let names: Vec<&str> = self.cluster.kss.iter().filter(|k| k.obj.is_some() && k.id.namespace == dep.namespace).map(|k| k.id.name.as_str()).collect();
+                let hint = closest(&dep.name, &names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+                self.push(diag_at(codes::DEPENDS_ON_UNKNOWN, snap, at, format!("{who} depends on `{dep}`, which this cluster does not have{hint}")));
+            }
+        }
+        for s in &ks.sources {
+            let Some(at) = &s.at else { continue };
+            match &s.found {
+                SourceFound::Missing if !s.optional => self.push(diag_at(
+                    codes::SUBSTITUTION_SOURCE_MISSING,
+                    snap,
+                    at,
+                    format!("substituteFrom {} {}/{} of {who} does not exist; Flux fails the Kustomization: create it, fix the name, or add `optional: true`", s.kind, s.namespace, s.name),
+                )),
+                SourceFound::OutsideFlux(def) => {
+                    let d = diag_at(
+                        codes::SUBSTITUTION_SOURCE_OUTSIDE_FLUX,
+                        snap,
+                        at,
+                        format!("substituteFrom {} {}/{} is not applied by Flux in this cluster; it is defined in {} (created outside Flux, e.g. at bootstrap)", s.kind, s.namespace, s.name, snap.file(def.file).path),
+                    )
+                    .related(&snap.file(def.file).path, def.range.clone(), "defined here");
+                    self.push(d);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn dependency_cycles(&mut self) {
+        let c = self.cluster;
+        let edges: Vec<Vec<(u32, Option<Loc>)>> =
+            c.kss.iter().map(|k| k.depends_on.iter().filter_map(|(d, at)| c.ks_by_id.get(d).map(|&i| (i, at.clone()))).collect()).collect();
+        let names: Vec<String> = c.kss.iter().map(|k| k.id.name.clone()).collect();
+        self.report_cycles(&edges, &names, "Flux Kustomizations");
+    }
+
+    fn report_cycles(&mut self, edges: &[Vec<(u32, Option<Loc>)>], names: &[String], what: &str) {
+        let adj: Vec<Vec<u32>> = edges.iter().map(|e| e.iter().map(|(i, _)| *i).collect()).collect();
+        for scc in strongly_connected(&adj) {
+            let set: FxHashSet<u32> = scc.iter().copied().collect();
+            let self_loop = scc.len() == 1 && adj[scc[0] as usize].contains(&scc[0]);
+            if scc.len() < 2 && !self_loop {
+                continue;
+            }
+            let cycle = spell_cycle(&adj, &scc, names);
+            for &from in &scc {
+                for (to, at) in &edges[from as usize] {
+                    if set.contains(to) {
+                        if let Some(at) = at {
+                            let msg = format!("dependsOn cycle among {what}: {cycle}; none of them can become ready: remove one dependsOn");
+                            self.push(diag_at(codes::DEPENDS_ON_CYCLE, self.snap, at, msg));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn helm_releases(&mut self) {
+        let snap = self.snap;
+        let c = self.cluster;
+        let mut ids: Vec<NsName> = Vec::new();
+        let mut deps: Vec<Vec<(NsName, Loc)>> = Vec::new();
+        for pl in &c.placements {
+            let Placed::Object(l) = pl.obj else { continue };
+            let f = snap.file(l.file);
+            let o = &f.objects[l.obj as usize];
+            if !o.is("helm.toolkit.fluxcd.io", "HelmRelease") {
+                continue;
+            }
+            let b = &c.kss[pl.ks as usize].bindings;
+            let hr = HelmRelease::read(f.root(o));
+            let text = |n: &Node| n.as_str().and_then(|s| b.apply(s));
+            let ns = pl.namespace.as_deref().map(str::to_string).unwrap_or_else(|| "default".into());
+            let Some(name) = hr.name.and_then(text) else { continue };
+            let id = NsName { namespace: ns.clone(), name: format!("{}{name}{}", pl.name_prefix, pl.name_suffix) };
+            if ids.contains(&id) {
+                continue;
+            }
+            ids.push(id);
+            deps.push(
+                hr.depends_on
+                    .iter()
+                    .filter_map(|d| {
+                        Some((
+                            NsName { namespace: d.namespace.and_then(text).unwrap_or_else(|| ns.clone()), name: text(d.name)? },
+                            Loc { file: l.file, range: d.name.range.clone() },
+                        ))
+                    })
+                    .collect(),
+            );
+        }
+        let index: FxHashMap<&NsName, u32> = ids.iter().enumerate().map(|(i, id)| (id, i as u32)).collect();
+        let mut edges = Vec::new();
+        for (i, ds) in deps.iter().enumerate() {
+            let mut e = Vec::new();
+            for (d, at) in ds {
+                match index.get(d) {
+                    Some(&j) => e.push((j, Some(at.clone()))),
+                    None => {
+                        let names: Vec<&str> = ids.iter().filter(|x| x.namespace == d.namespace).map(|x| x.name.as_str()).collect();
+                        let hint = closest(&d.name, &names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+                        let msg = format!("HelmRelease {} depends on HelmRelease `{d}`, which this cluster does not have{hint}", ids[i]);
+                        self.push(diag_at(codes::DEPENDS_ON_UNKNOWN, snap, at, msg));
+                    }
+                }
+            }
+            edges.push(e);
+        }
+        let names: Vec<String> = ids.iter().map(|i| i.name.clone()).collect();
+        self.report_cycles(&edges, &names, "HelmReleases");
+    }
+
+    fn substitutions(&mut self) {
+        let snap = self.snap;
+        let c = self.cluster;
+        let mut seen: FxHashSet<(u32, u32, u32)> = FxHashSet::default();
+        for pl in &c.placements {
+            let Placed::Object(l) = pl.obj else { continue };
+            let ks = &c.kss[pl.ks as usize];
+            let b = &ks.bindings;
+            if !b.enabled || pl.subst_disabled {
+                continue;
+            }
+            let f = snap.file(l.file);
+            let o = &f.objects[l.obj as usize];
+            if o.subst_disabled || o.subst_sites.is_empty() || !seen.insert((l.file, l.obj, pl.ks)) {
+                continue;
+            }
+            for site in &o.subst_sites {
+                for e in &site.scan.errors {
+                    // The text of a `${...}` is the same in every cluster: one diagnostic.
+                    let sev = if e.fatal { Severity::Error } else { Severity::Warning };
+                    self.out.push(Diagnostic::new(codes::UNSUPPORTED_SUBSTITUTION, &f.path, e.range.clone(), e.message.clone()).severity(sev));
+                }
+                if site.scan.has_fatal() {
+                    continue;
+                }
+                let raw = &f.text[site.range.clone()];
+                let ev = subst::eval(raw, &|n| b.lookup(n));
+                for (name, r) in ev.undefined {
+                    let range = r.start + site.range.start..r.end + site.range.start;
+                    let msg = undefined_message(&name, b, ks);
+                    let sev = if c.strict { Severity::Error } else { Severity::Warning };
+                    let mut d = Diagnostic::new(codes::UNDEFINED_VARIABLE, &f.path, range, msg).severity(sev);
+                    if let Some(bd) = b.vars.get(&name) {
+                        if let Some(o) = &bd.origin {
+                            d = d.related(&snap.file(o.file).path, o.range.clone(), format!("`{name}` is set to \"\" here"));
+                        }
+                    } else if let Some(obj) = ks.obj {
+                        let at = snap.file(obj.file).root(&snap.file(obj.file).objects[obj.obj as usize]).at(&["metadata", "name"]).map(|n| n.range.clone()).unwrap_or(0..0);
+                        d = d.related(&snap.file(obj.file).path, at, format!("variables come from Flux Kustomization {}", ks.id));
+                    }
+                    self.push(d);
+                }
+            }
+        }
+    }
+
+    fn duplicates(&mut self) {
+        let snap = self.snap;
+        let c = self.cluster;
+        let mut first: FxHashMap<(u32, String, String, String, String), Loc> = FxHashMap::default();
+        let mut seen_obj: FxHashSet<(u32, u32, u32)> = FxHashSet::default();
+        for pl in &c.placements {
+            let Placed::Object(l) = pl.obj else { continue };
+            if !seen_obj.insert((pl.ks, l.file, l.obj)) {
+                // The same file reached twice in one build (two paths to it): kustomize
+                // reports that too, but as one object; keep to distinct objects here.
+                continue;
+            }
+            let f = snap.file(l.file);
+            let o = &f.objects[l.obj as usize];
+            let Some(name_node) = f.root(o).at(&["metadata", "name"]) else { continue };
+            let b = &c.kss[pl.ks as usize].bindings;
+            let Some(name) = name_node.as_str().and_then(|s| if pl.subst_disabled || o.subst_disabled { Some(s.to_string()) } else { b.apply(s) }) else { continue };
+            let key = (pl.ks, o.group().to_string(), o.kind.clone(), pl.namespace.as_deref().unwrap_or("").to_string(), format!("{}{name}{}", pl.name_prefix, pl.name_suffix));
+            let here = Loc { file: l.file, range: name_node.range.clone() };
+            match first.get(&key) {
+                None => {
+                    first.insert(key, here);
+                }
+                Some(prev) => {
+                    let ks = &c.kss[pl.ks as usize];
+                    let ns = if key.3.is_empty() { String::new() } else { format!("{}/", key.3) };
+                    let msg = format!("{} {ns}{} is defined twice in the build of Flux Kustomization {}; kustomize fails: remove or rename one", o.kind, key.4, ks.id);
+                    let d = diag_at(codes::DUPLICATE_OBJECT, snap, &here, msg).related(&snap.file(prev.file).path, prev.range.clone(), "first defined here");
+                    self.push(d);
+                }
+            }
+        }
+    }
+
+    /// substituteFrom keys that Flux cannot use as variable names.
+    fn variable_names(&mut self) {
+        let snap = self.snap;
+        let mut seen: FxHashSet<(u32, usize)> = FxHashSet::default();
+        for ks in &self.cluster.kss {
+            for (name, b) in &ks.bindings.vars {
+                let Some(o) = &b.origin else { continue };
+                if subst::is_valid_name(name) || !seen.insert((o.file, o.range.start)) || b.from.starts_with("postBuild.substitute") {
+                    continue;
+                }
+                let d = invalid_name(&snap.file(o.file).path, o.range.clone(), name, &format!("key of substituteFrom {}", b.from));
+                self.push(d);
+            }
+        }
+    }
+}
+
+fn undefined_message(name: &str, b: &Bindings, ks: &KsNode) -> String {
+    if let Some(bd) = b.vars.get(name) {
+        return format!("`${{{name}}}` is set to \"\" (from {}); Flux substitutes nothing: give it a value, or write `${{{name}:=default}}`", bd.from);
+    }
+    let from: Vec<String> = ks.sources.iter().map(|s| format!("{} {}", s.kind, s.name)).collect();
+    let from = if from.is_empty() { "postBuild.substitute".to_string() } else { from.join(", ") };
+    format!("`${{{name}}}` is not defined for Flux Kustomization {} (variables from {from}) and has no default; Flux fails the whole Kustomization: define {name} or write `${{{name}:=default}}`", ks.id)
+}
+
+fn closest_dir_hint(snap: &Snapshot, dir: &RelPath) -> String {
+    let parent = dir.parent();
+    let siblings: Vec<&str> = snap.dirs.subdirs_in.get(&parent).map(|v| v.iter().map(RelPath::file_name).collect()).unwrap_or_default();
+    match closest(dir.file_name(), &siblings) {
+        Some(s) => format!("; did you mean `{}`?", parent.join(s).map(|p| p.display().to_string()).unwrap_or_default()),
+        None => String::new(),
+    }
+}
+
+/// The most similar name within a small edit distance.
+pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = (name.len() / 3).max(1);
+    candidates.iter().map(|c| (edit_distance(name, c), *c)).filter(|(d, c)| *d <= limit && *c != name).min().map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Tarjan's strongly connected components, iterative (graphs can be deep).
+fn strongly_connected(adj: &[Vec<u32>]) -> Vec<Vec<u32>> {
+    let n = adj.len();
+    let mut index = vec![u32::MAX; n];
+    let mut low = vec![0u32; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<u32> = Vec::new();
+    let mut out = Vec::new();
+    let mut counter = 0u32;
+    for start in 0..n {
+        if index[start] != u32::MAX {
+            continue;
+        }
+        let mut work: Vec<(u32, usize)> = vec![(start as u32, 0)];
+        while let Some((v, i)) = work.pop() {
+            let vu = v as usize;
+            if i == 0 {
+                index[vu] = counter;
+                low[vu] = counter;
+                counter += 1;
+                stack.push(v);
+                on_stack[vu] = true;
+            }
+            if let Some(&w) = adj[vu].get(i) {
+                work.push((v, i + 1));
+                let wu = w as usize;
+                if index[wu] == u32::MAX {
+                    work.push((w, 0));
+                } else if on_stack[wu] {
+                    low[vu] = low[vu].min(index[wu]);
+                }
+                continue;
+            }
+            if low[vu] == index[vu] {
+                let mut comp = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w as usize] = false;
+                    comp.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                comp.sort();
+                out.push(comp);
+            }
+            if let Some(&(parent, _)) = work.last() {
+                let pu = parent as usize;
+                low[pu] = low[pu].min(low[vu]);
+            }
+        }
+    }
+    out
+}
+
+/// "a -> b -> c -> a" for one cycle through a strongly connected component.
+fn spell_cycle(adj: &[Vec<u32>], scc: &[u32], names: &[String]) -> String {
+    let set: FxHashSet<u32> = scc.iter().copied().collect();
+    let start = scc[0];
+    let mut path = vec![start];
+    let mut cur = start;
+    for _ in 0..scc.len() {
+        let next = adj[cur as usize].iter().copied().find(|n| set.contains(n) && (*n == start || !path.contains(n)));
+        match next {
+            Some(n) if n == start => break,
+            Some(n) => {
+                path.push(n);
+                cur = n;
+            }
+            None => break,
+        }
+    }
+    path.push(start);
+    path.iter().map(|&i| names[i as usize].as_str()).collect::<Vec<_>>().join(" -> ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn closest_suggests_typos_only() {
+        assert_eq!(super::closest("databse", &["database", "cache"]), Some("database"));
+        assert_eq!(super::closest("zzz", &["database"]), None);
+    }
+
+    #[test]
+    fn tarjan_finds_cycles_and_self_loops() {
+        let adj = vec![vec![1], vec![2], vec![0], vec![3], vec![]];
+        let sccs = super::strongly_connected(&adj);
+        assert!(sccs.contains(&vec![0, 1, 2]));
+        assert!(sccs.contains(&vec![3]));
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(super::spell_cycle(&adj, &[0, 1, 2], &names), "a -> b -> c -> a");
+    }
+}

@@ -1,0 +1,1086 @@
+//! Clusters, the build graph and variable bindings: the repository read the way Flux reads it.
+//!
+//! Owns: cluster discovery; per cluster, the walk from its entry folder through kustomize
+//! `resources`/`components`, Flux Kustomizations' `spec.path`/`spec.components` (after the
+//! parent's patches and substitution), Flux's generated kustomization for folders without
+//! one; which objects each Flux Kustomization applies; and the variable bindings of every
+//! (cluster, Flux Kustomization). Pure: reads only the `Snapshot`. Reports nothing itself:
+//! `analysis` turns what it records into diagnostics.
+
+use crate::files::{RelPath, TextRange};
+use crate::model::{self, FileModel, FluxKs, KustomizeFile, Object, ObjRefNode, PatchNode};
+use crate::patch;
+use crate::snapshot::{FileIdx, Snapshot};
+use crate::subst;
+use crate::yaml::Node;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::Arc;
+
+/// A place in a file.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Loc {
+    pub file: FileIdx,
+    pub range: TextRange,
+}
+
+/// An object of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjLoc {
+    pub file: FileIdx,
+    pub obj: u32,
+}
+
+/// `namespace/name` of a Flux object.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NsName {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for NsName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// What a substituteFrom entry or a variable came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Known(String),
+    /// From a Secret: never shown.
+    Secret,
+    /// Provided, but its value cannot be read (an ExternalSecret, SOPS, a generator file…).
+    Unknown,
+}
+
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub value: Value,
+    /// Where the value is written (the key in the settings file), when it is in the repo.
+    pub origin: Option<Loc>,
+    /// "ConfigMap flux-system/cluster-settings", "Secret flux-system/cluster-secrets",
+    /// "postBuild.substitute".
+    pub from: String,
+}
+
+/// The variables Flux substitutes for one (cluster, Flux Kustomization).
+#[derive(Clone, Debug, Default)]
+pub struct Bindings {
+    pub enabled: bool,
+    pub vars: FxHashMap<String, Binding>,
+    /// Sources whose keys cannot be read: any name may come from them.
+    pub opaque: Vec<String>,
+}
+
+impl Bindings {
+    pub fn lookup(&self, name: &str) -> subst::Lookup<'_> {
+        match self.vars.get(name) {
+            Some(Binding { value: Value::Known(v), .. }) => subst::Lookup::Set(v),
+            Some(_) => subst::Lookup::Unknown,
+            None if !self.opaque.is_empty() => subst::Lookup::Unknown,
+            None => subst::Lookup::Unset,
+        }
+    }
+    /// The text after substitution, `None` when it depends on a value we cannot know.
+    pub fn apply(&self, text: &str) -> Option<String> {
+        if !self.enabled || !text.contains("${") {
+            return Some(text.to_string());
+        }
+        subst::eval(text, &|n| self.lookup(n)).text
+    }
+}
+
+/// A substituteFrom entry as resolved in one cluster.
+#[derive(Clone, Debug)]
+pub struct SourceUse {
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+    pub optional: bool,
+    /// The `name:` of the substituteFrom entry.
+    pub at: Option<Loc>,
+    pub found: SourceFound,
+}
+
+#[derive(Clone, Debug)]
+pub enum SourceFound {
+    /// Applied to the cluster by Flux (the object or generator that defines it).
+    InCluster(Option<Loc>),
+    /// Not applied by Flux, but defined in the repository (e.g. a bootstrap folder).
+    OutsideFlux(Loc),
+    Missing,
+}
+
+/// A Flux Kustomization as it exists in one cluster (after patches and substitution).
+#[derive(Clone, Debug)]
+pub struct KsNode {
+    pub id: NsName,
+    /// The source object; `None` for a cluster's synthetic root.
+    pub obj: Option<ObjLoc>,
+    /// Files that the effective spec's ranges refer to (`Node::src` indexes this; 0 is the
+    /// object's own file). Empty for the synthetic root.
+    pub srcs: Vec<FileIdx>,
+    pub parent: Option<u32>,
+    /// `spec.path` after substitution, with where it is written.
+    pub path: Option<KsPath>,
+    pub components: Vec<(String, Option<Loc>)>,
+    pub depends_on: Vec<(NsName, Option<Loc>)>,
+    pub bindings: Arc<Bindings>,
+    pub sources: Vec<SourceUse>,
+    pub target_namespace: Option<String>,
+    /// The Flux source it builds from is outside this repository.
+    pub external: Option<String>,
+    /// Flux `spec.patches`, to apply to child Flux Kustomizations.
+    pub patches: Arc<Vec<patch::Patch>>,
+    /// Objects with no place of their own, for the default cluster's root.
+    pub seeds: Vec<ObjLoc>,
+}
+
+#[derive(Clone, Debug)]
+pub struct KsPath {
+    pub raw: String,
+    /// The folder, `None` when the text is unknown (from a Secret) or leaves the repository.
+    pub dir: Option<RelPath>,
+    pub leaves_repo: bool,
+    pub at: Option<Loc>,
+}
+
+/// One object as applied by one Flux Kustomization of a cluster.
+#[derive(Clone, Debug)]
+pub struct Placement {
+    pub obj: Placed,
+    pub ks: u32,
+    /// The namespace it lands in (`None`: not set anywhere).
+    pub namespace: Option<Arc<str>>,
+    pub name_prefix: Arc<str>,
+    pub name_suffix: Arc<str>,
+    pub subst_disabled: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Placed {
+    Object(ObjLoc),
+    Generated(u32),
+}
+
+/// A ConfigMap or Secret made by a kustomize generator.
+#[derive(Clone, Debug)]
+pub struct GeneratedObj {
+    pub secret: bool,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub at: Loc,
+    /// Keys with values when readable; `None` value: unknown.
+    pub entries: Vec<(String, Option<String>, Loc)>,
+    /// Some of its keys could not be read.
+    pub opaque: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClusterOrigin {
+    Config,
+    /// A bootstrap `flux-system` Kustomization or a `FluxInstance`.
+    Bootstrap(ObjLoc),
+    ClustersFolder,
+    /// No entry point found: every Flux Kustomization that nothing else includes.
+    Default,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub name: String,
+    pub root: RelPath,
+    pub origin: ClusterOrigin,
+    /// Strict substitution: an unset variable fails the Kustomization (Flux >= 2.9, or the
+    /// StrictPostBuildSubstitutions gate).
+    pub strict: bool,
+    pub kss: Vec<KsNode>,
+    pub placements: Vec<Placement>,
+    /// Index: Flux Kustomization id -> kss index.
+    pub ks_by_id: FxHashMap<NsName, u32>,
+}
+
+/// The whole repository read per cluster.
+pub struct Project {
+    pub clusters: Vec<Cluster>,
+    pub generated: Vec<GeneratedObj>,
+    /// Kustomize include cycles found while walking: (the entry that closes it, the chain).
+    pub include_cycles: Vec<(Loc, Vec<RelPath>)>,
+}
+
+const MAX_KS_PER_CLUSTER: usize = 100_000;
+const MAX_INCLUDE_DEPTH: usize = 256;
+
+impl Project {
+    pub fn build(snap: &Snapshot) -> Project {
+        let mut b = Builder { snap, generated: Vec::new(), kbuild_cache: FxHashMap::default(), include_cycles: Vec::new(), patch_cache: FxHashMap::default() };
+        let specs = discover_clusters(snap, &mut b);
+        let mut clusters = Vec::new();
+        for spec in specs {
+            clusters.push(b.walk_cluster(spec));
+        }
+        let mut include_cycles = b.include_cycles;
+        include_cycles.sort_by(|a, b| (a.0.file, a.0.range.start).cmp(&(b.0.file, b.0.range.start)));
+        include_cycles.dedup_by(|a, b| a.0 == b.0);
+        Project { clusters, generated: b.generated, include_cycles }
+    }
+
+    pub fn cluster(&self, name: &str) -> Option<&Cluster> {
+        self.clusters.iter().find(|c| c.name == name)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Cluster discovery.
+
+struct ClusterSpec {
+    name: String,
+    root: RelPath,
+    origin: ClusterOrigin,
+    strict: bool,
+    /// The root Flux Kustomization (bootstrap), if any.
+    root_ks: Option<ObjLoc>,
+    seeds: Vec<ObjLoc>,
+}
+
+fn iter_objects(snap: &Snapshot) -> impl Iterator<Item = (ObjLoc, &FileModel, &Object)> {
+    snap.files.iter().enumerate().flat_map(|(fi, f)| {
+        f.objects.iter().enumerate().map(move |(oi, o)| (ObjLoc { file: fi as FileIdx, obj: oi as u32 }, &**f, o))
+    })
+}
+
+fn strip_dot(p: &str) -> &str {
+    p.trim().trim_start_matches("./").trim_start_matches('/')
+}
+
+fn discover_clusters(snap: &Snapshot, b: &mut Builder) -> Vec<ClusterSpec> {
+    let mut specs: Vec<ClusterSpec> = Vec::new();
+    let flux_version_strict = |root: &RelPath, explicit: Option<&str>| -> bool { strict_for(snap, root, explicit) };
+    if !snap.config.clusters.is_empty() {
+        for c in &snap.config.clusters {
+            let root = RelPath::new(strip_dot(&c.path)).unwrap_or_default();
+            // A bootstrap Kustomization whose path is this folder becomes the root object.
+            let root_ks = iter_objects(snap)
+                .find(|(_, f, o)| o.is_flux_ks() && flux_path_of(f, o).as_ref() == Some(&root) && o.name.as_deref() == Some("flux-system"))
+                .map(|(l, _, _)| l);
+            let strict = c.strict_substitution.unwrap_or_else(|| flux_version_strict(&root, c.flux_version.as_deref()));
+            specs.push(ClusterSpec { name: c.name.clone(), root, origin: ClusterOrigin::Config, strict, root_ks, seeds: Vec::new() });
+        }
+        return specs;
+    }
+    // Bootstrap Kustomizations named flux-system, and flux-operator FluxInstances.
+    let mut roots: Vec<(RelPath, ObjLoc, Option<String>)> = Vec::new();
+    for (loc, f, o) in iter_objects(snap) {
+        if o.is_flux_ks() && o.name.as_deref() == Some("flux-system") {
+            if let Some(p) = flux_path_of(f, o) {
+                roots.push((p, loc, None));
+            }
+        } else if o.kind == "FluxInstance" && o.group() == "fluxcd.controlplane.io" {
+            let root = f.root(o);
+            if let Some(p) = root.str_at(&["spec", "sync", "path"]).and_then(|p| RelPath::new(strip_dot(p))) {
+                let version = root.str_at(&["spec", "distribution", "version"]).map(str::to_string);
+                roots.push((p, loc, version));
+            }
+        }
+    }
+    roots.sort_by(|a, b| a.0.cmp(&b.0));
+    roots.dedup_by(|a, b| a.0 == b.0);
+    if !roots.is_empty() {
+        let names = cluster_names(&roots.iter().map(|r| r.0.clone()).collect::<Vec<_>>());
+        for ((root, loc, version), name) in roots.into_iter().zip(names) {
+            let strict = flux_version_strict(&root, version.as_deref());
+            let is_ks = snap.file(loc.file).objects[loc.obj as usize].is_flux_ks();
+            specs.push(ClusterSpec {
+                name,
+                root,
+                origin: ClusterOrigin::Bootstrap(loc),
+                strict,
+                root_ks: if is_ks { Some(loc) } else { None },
+                seeds: Vec::new(),
+            });
+        }
+        return specs;
+    }
+    // Folders under a folder named `clusters`.
+    let mut folders: Vec<RelPath> = snap.dirs.dirs.iter().filter(|d| !d.is_root() && d.parent().file_name() == "clusters").cloned().collect();
+    folders.sort();
+    if !folders.is_empty() {
+        let names = cluster_names(&folders);
+        for (root, name) in folders.into_iter().zip(names) {
+            let strict = flux_version_strict(&root, None);
+            specs.push(ClusterSpec { name, root, origin: ClusterOrigin::ClustersFolder, strict, root_ks: None, seeds: Vec::new() });
+        }
+        return specs;
+    }
+    // One default cluster: the Flux Kustomizations nothing else brings in.
+    let all_ks: Vec<ObjLoc> = iter_objects(snap).filter(|(_, _, o)| o.is_flux_ks()).map(|(l, _, _)| l).collect();
+    if all_ks.is_empty() {
+        return specs;
+    }
+    let mut included: FxHashSet<ObjLoc> = FxHashSet::default();
+    for &k in &all_ks {
+        let f = snap.file(k.file);
+        let o = &f.objects[k.obj as usize];
+        if let Some(p) = flux_path_of(f, o) {
+            for inst in b.flux_build(&p, &[]).iter() {
+                if let Placed::Object(l) = inst.obj {
+                    if l != k {
+                        included.insert(l);
+                    }
+                }
+            }
+        }
+    }
+    // Files listed by some kustomization.yaml are included too.
+    for f in snap.files.iter().filter(|f| f.is_kustomization) {
+        for inst in b.kustomize_build(&f.path.parent(), &mut Vec::new()).iter() {
+            if let Placed::Object(l) = inst.obj {
+                included.insert(l);
+            }
+        }
+    }
+    let seeds: Vec<ObjLoc> = all_ks.into_iter().filter(|k| !included.contains(k)).collect();
+    specs.push(ClusterSpec {
+        name: "default".into(),
+        root: RelPath::root(),
+        origin: ClusterOrigin::Default,
+        strict: strict_for(snap, &RelPath::root(), None),
+        root_ks: None,
+        seeds,
+    });
+    specs
+}
+
+/// The `spec.path` of a Flux Kustomization, without substitution (for discovery).
+fn flux_path_of(f: &FileModel, o: &Object) -> Option<RelPath> {
+    let p = f.root(o).str_at(&["spec", "path"]).unwrap_or("./");
+    RelPath::new(strip_dot(p))
+}
+
+/// Short, unique names: the last folder, or more of the path where two would clash.
+fn cluster_names(roots: &[RelPath]) -> Vec<String> {
+    let parts: Vec<Vec<&str>> = roots.iter().map(|r| r.as_str().split('/').filter(|s| !s.is_empty()).collect()).collect();
+    let mut take = vec![1usize; roots.len()];
+    for _ in 0..8 {
+        let names: Vec<String> = parts.iter().zip(&take).map(|(p, &n)| p[p.len().saturating_sub(n)..].join("/")).collect();
+        let mut changed = false;
+        for i in 0..names.len() {
+            if names.iter().filter(|x| **x == names[i]).count() > 1 && take[i] < parts[i].len() {
+                take[i] += 1;
+                changed = true;
+            }
+        }
+        if !changed {
+            return names.into_iter().map(|n| if n.is_empty() { "default".to_string() } else { n }).collect();
+        }
+    }
+    roots.iter().map(|r| r.display().to_string()).collect()
+}
+
+/// Whether unset variables fail the build in the cluster rooted at `root`: Flux >= 2.9 does
+/// by default; older Flux only with the StrictPostBuildSubstitutions gate.
+fn strict_for(snap: &Snapshot, root: &RelPath, explicit_version: Option<&str>) -> bool {
+    let parse = |v: &str| -> Option<(u32, u32)> {
+        let v = v.trim().trim_start_matches('v');
+        let mut it = v.split('.');
+        let major = it.next()?.parse().ok()?;
+        let minor = it.next().map(|m| m.trim_end_matches(['x', '*']).parse().unwrap_or(99)).unwrap_or(99);
+        Some((major, minor))
+    };
+    let mut version = explicit_version.and_then(parse);
+    let mut gate = false;
+    // The bootstrap manifests live in the cluster's folder (flux-system/gotk-components.yaml).
+    for f in snap.files.iter().filter(|f| f.path.starts_with(root)) {
+        let name = f.path.file_name();
+        if name.starts_with("gotk-components") || f.path.as_str().contains("flux-system/") {
+            if version.is_none() {
+                if let Some(i) = f.text.find("# Flux Version:") {
+                    let rest = &f.text[i + 15..];
+                    version = rest.lines().next().and_then(parse);
+                }
+            }
+            if f.text.contains("StrictPostBuildSubstitutions=true") {
+                gate = true;
+            }
+        }
+    }
+    match version {
+        Some(v) => v >= (2, 9) || gate,
+        None => true,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Builds.
+
+/// One object (or generated object) as a kustomize or Flux build produces it.
+#[derive(Clone, Debug)]
+pub struct Inst {
+    pub obj: Placed,
+    pub namespace: Option<Arc<str>>,
+    pub name_prefix: Arc<str>,
+    pub name_suffix: Arc<str>,
+    pub subst_disabled: bool,
+    /// Kustomize patches that target this object, innermost first (only recorded for Flux
+    /// Kustomizations, whose spec the model reads).
+    pub patches: Vec<Arc<patch::Patch>>,
+}
+
+struct Builder<'s> {
+    snap: &'s Snapshot,
+    generated: Vec<GeneratedObj>,
+    kbuild_cache: FxHashMap<RelPath, Arc<Vec<Inst>>>,
+    include_cycles: Vec<(Loc, Vec<RelPath>)>,
+    patch_cache: FxHashMap<(FileIdx, usize), Arc<Vec<patch::Patch>>>,
+}
+
+fn empty() -> Arc<str> {
+    Arc::from("")
+}
+
+impl<'s> Builder<'s> {
+    /// What Flux builds for a `spec.path` folder: its kustomization, or the one Flux
+    /// generates (every manifest below it, sub-folders with a kustomization as a whole).
+    fn flux_build(&mut self, dir: &RelPath, components: &[RelPath]) -> Arc<Vec<Inst>> {
+        if self.snap.kustomization_in(dir).is_some() && components.is_empty() {
+            return self.kustomize_build(dir, &mut Vec::new());
+        }
+        let mut out: Vec<Inst> = Vec::new();
+        if self.snap.kustomization_in(dir).is_some() {
+            out.extend(self.kustomize_build(dir, &mut Vec::new()).iter().cloned());
+        } else {
+            self.generated_build(dir, &mut out, 0);
+        }
+        for c in components {
+            if self.snap.kustomization_in(c).is_some() {
+                out.extend(self.kustomize_build(c, &mut vec![dir.clone()]).iter().cloned());
+            }
+        }
+        Arc::new(out)
+    }
+
+    fn generated_build(&mut self, dir: &RelPath, out: &mut Vec<Inst>, depth: usize) {
+        if depth > MAX_INCLUDE_DEPTH {
+            return;
+        }
+        let snap = self.snap;
+        if let Some(files) = snap.dirs.files_in.get(dir) {
+            for p in files {
+                if let Some(fi) = snap.file_idx(p) {
+                    push_file_objects(snap, fi, out);
+                }
+            }
+        }
+        if let Some(subs) = snap.dirs.subdirs_in.get(dir) {
+            for sd in subs.clone() {
+                if snap.has_kustomization(&sd) {
+                    out.extend(self.kustomize_build(&sd, &mut Vec::new()).iter().cloned());
+                } else {
+                    self.generated_build(&sd, out, depth + 1);
+                }
+            }
+        }
+    }
+
+    /// `kustomize build dir`, as far as the model needs it; memoised per folder.
+    fn kustomize_build(&mut self, dir: &RelPath, stack: &mut Vec<RelPath>) -> Arc<Vec<Inst>> {
+        if let Some(c) = self.kbuild_cache.get(dir) {
+            return c.clone();
+        }
+        let snap = self.snap;
+        let Some(kfi) = snap.kustomization_in(dir) else {
+            return Arc::new(Vec::new());
+        };
+        if stack.len() > MAX_INCLUDE_DEPTH {
+            return Arc::new(Vec::new());
+        }
+        let kf = snap.file(kfi);
+        let Some(kroot) = kf.kustomization() else {
+            return Arc::new(Vec::new());
+        };
+        stack.push(dir.clone());
+        let k = KustomizeFile::read(kroot);
+        let mut out: Vec<Inst> = Vec::new();
+        let entries: Vec<(&Node, bool)> = k.resources.iter().map(|n| (*n, false)).chain(k.components.iter().map(|n| (*n, true))).collect();
+        for (entry, _is_component) in entries {
+            let Some(r) = entry.as_str() else { continue };
+            if model::is_remote(r) || r.starts_with('/') {
+                continue;
+            }
+            let Some(p) = dir.join(r) else { continue };
+            if let Some(fi) = snap.file_idx(&p) {
+                push_file_objects(snap, fi, &mut out);
+            } else if snap.is_dir(&p) {
+                if stack.contains(&p) {
+                    let mut chain: Vec<RelPath> = stack.clone();
+                    chain.push(p.clone());
+                    self.include_cycles.push((Loc { file: kfi, range: entry.range.clone() }, chain));
+                    continue;
+                }
+                out.extend(self.kustomize_build(&p, stack).iter().cloned());
+            }
+        }
+        for (gi, g) in k.generators.iter().enumerate() {
+            let _ = gi;
+            if let Some(obj) = self.generator(kfi, dir, g, k.namespace) {
+                self.generated.push(obj);
+                out.push(Inst {
+                    obj: Placed::Generated(self.generated.len() as u32 - 1),
+                    namespace: None,
+                    name_prefix: empty(),
+                    name_suffix: empty(),
+                    subst_disabled: g.subst_disabled,
+                    patches: Vec::new(),
+                });
+            }
+        }
+        // Transformations that matter to the model.
+        let ns: Option<Arc<str>> = k.namespace.map(Arc::from);
+        let patches = self.kustomize_patches(kfi, dir, &k);
+        for inst in &mut out {
+            if let Some(ns) = &ns {
+                inst.namespace = Some(ns.clone());
+            }
+            if let Some(p) = k.name_prefix {
+                inst.name_prefix = Arc::from(format!("{p}{}", inst.name_prefix));
+            }
+            if let Some(s) = k.name_suffix {
+                inst.name_suffix = Arc::from(format!("{}{s}", inst.name_suffix));
+            }
+            if k.subst_disabled {
+                inst.subst_disabled = true;
+            }
+            if let Placed::Object(l) = inst.obj {
+                let o = &snap.file(l.file).objects[l.obj as usize];
+                if o.is_flux_ks() {
+                    let root = snap.file(l.file).root(o);
+                    for p in patches.iter() {
+                        if p.targets(root, inst.namespace.as_deref()) {
+                            inst.patches.push(Arc::new(p.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        stack.pop();
+        let out = Arc::new(out);
+        if stack.is_empty() {
+            self.kbuild_cache.insert(dir.clone(), out.clone());
+        }
+        out
+    }
+
+    fn kustomize_patches(&mut self, kfi: FileIdx, dir: &RelPath, k: &KustomizeFile) -> Arc<Vec<patch::Patch>> {
+        if let Some(c) = self.patch_cache.get(&(kfi, 0)) {
+            return c.clone();
+        }
+        let mut v = Vec::new();
+        for p in &k.patches {
+            v.extend(read_patch(self.snap, kfi, dir, p));
+        }
+        let v = Arc::new(v);
+        self.patch_cache.insert((kfi, 0), v.clone());
+        v
+    }
+
+    fn generator(&self, kfi: FileIdx, dir: &RelPath, g: &model::Generator, ns: Option<&str>) -> Option<GeneratedObj> {
+        let name = g.name.and_then(Node::as_str)?.to_string();
+        let mut entries = Vec::new();
+        let mut opaque = false;
+        let loc = |n: &Node| Loc { file: kfi, range: n.range.clone() };
+        for lit in &g.literals {
+            if let Some(s) = lit.as_str() {
+                if let Some((k, v)) = s.split_once('=') {
+                    entries.push((k.trim().to_string(), Some(v.trim_matches('"').to_string()), loc(lit)));
+                }
+            }
+        }
+        for e in &g.envs {
+            let text = e.as_str().and_then(|p| dir.join(p)).and_then(|p| self.snap.aux_texts.get(&p));
+            match text {
+                Some(t) => {
+                    for line in t.lines() {
+                        let line = line.trim();
+                        if line.is_empty() || line.starts_with('#') {
+                            continue;
+                        }
+                        if let Some((k, v)) = line.split_once('=') {
+                            entries.push((k.trim().to_string(), Some(v.to_string()), loc(e)));
+                        }
+                    }
+                }
+                None => opaque = true,
+            }
+        }
+        for f in &g.files {
+            if let Some(s) = f.as_str() {
+                let key = match s.split_once('=') {
+                    Some((k, _)) => k.to_string(),
+                    None => s.rsplit('/').next().unwrap_or(s).to_string(),
+                };
+                entries.push((key, None, loc(f)));
+            }
+        }
+        if g.behavior_merge {
+            opaque = true;
+        }
+        Some(GeneratedObj {
+            secret: g.secret,
+            name,
+            namespace: g.namespace.or(ns).map(str::to_string),
+            at: loc(g.node),
+            entries,
+            opaque,
+        })
+    }
+
+    fn walk_cluster(&mut self, spec: ClusterSpec) -> Cluster {
+        let mut sources = SourceIndex::default();
+        let mut cluster = self.walk_once(&spec, &sources);
+        // Sources found late (a ConfigMap applied by a child) are visible to every
+        // Kustomization at reconcile time: walk again with everything the cluster has.
+        for _ in 0..3 {
+            let found = SourceIndex::collect(self.snap, &self.generated, &cluster);
+            if found.keys == sources.keys {
+                break;
+            }
+            sources = found;
+            cluster = self.walk_once(&spec, &sources);
+        }
+        cluster
+    }
+
+    fn walk_once(&mut self, spec: &ClusterSpec, known: &SourceIndex) -> Cluster {
+        let snap = self.snap;
+        let mut cluster = Cluster {
+            name: spec.name.clone(),
+            root: spec.root.clone(),
+            origin: spec.origin.clone(),
+            strict: spec.strict,
+            kss: Vec::new(),
+            placements: Vec::new(),
+            ks_by_id: FxHashMap::default(),
+        };
+        let root_node = match spec.root_ks {
+            Some(loc) => {
+                let f = snap.file(loc.file);
+                let o = &f.objects[loc.obj as usize];
+                let node = f.root(o).clone();
+                self.ks_node(&cluster, &node, vec![loc.file], Some(loc), None, None, o.namespace.as_deref(), known)
+            }
+            None => KsNode {
+                id: NsName { namespace: "flux-system".into(), name: if spec.origin == ClusterOrigin::Default { "(default)".into() } else { "(root)".into() } },
+                obj: None,
+                srcs: Vec::new(),
+                parent: None,
+                path: if spec.seeds.is_empty() {
+                    Some(KsPath { raw: spec.root.display().to_string(), dir: Some(spec.root.clone()), leaves_repo: false, at: None })
+                } else {
+                    None
+                },
+                components: Vec::new(),
+                depends_on: Vec::new(),
+                bindings: Arc::new(Bindings::default()),
+                sources: Vec::new(),
+                target_namespace: None,
+                external: None,
+                patches: Arc::new(Vec::new()),
+                seeds: spec.seeds.clone(),
+            },
+        };
+        cluster.ks_by_id.insert(root_node.id.clone(), 0);
+        cluster.kss.push(root_node);
+        let mut next = 0usize;
+        while next < cluster.kss.len() && cluster.kss.len() < MAX_KS_PER_CLUSTER {
+            let ks_idx = next as u32;
+            next += 1;
+            let ks = cluster.kss[ks_idx as usize].clone();
+            let insts: Arc<Vec<Inst>> = if !ks.seeds.is_empty() {
+                Arc::new(
+                    ks.seeds
+                        .iter()
+                        .map(|&l| Inst { obj: Placed::Object(l), namespace: None, name_prefix: empty(), name_suffix: empty(), subst_disabled: false, patches: Vec::new() })
+                        .collect(),
+                )
+            } else {
+                match (&ks.path, &ks.external) {
+                    (Some(KsPath { dir: Some(dir), .. }), None) if snap.is_dir(dir) => {
+                        let comps: Vec<RelPath> = ks.components.iter().filter_map(|(c, _)| dir.join(c)).collect();
+                        self.flux_build(dir, &comps)
+                    }
+                    _ => Arc::new(Vec::new()),
+                }
+            };
+            for inst in insts.iter() {
+                let namespace = ks.target_namespace.as_deref().map(Arc::from).or_else(|| inst.namespace.clone()).or_else(|| match inst.obj {
+                    Placed::Object(l) => snap.file(l.file).objects[l.obj as usize].namespace.as_deref().map(Arc::from),
+                    Placed::Generated(g) => self.generated[g as usize].namespace.as_deref().map(Arc::from),
+                });
+                cluster.placements.push(Placement {
+                    obj: inst.obj,
+                    ks: ks_idx,
+                    namespace: namespace.clone(),
+                    name_prefix: inst.name_prefix.clone(),
+                    name_suffix: inst.name_suffix.clone(),
+                    subst_disabled: inst.subst_disabled,
+                });
+                let Placed::Object(l) = inst.obj else { continue };
+                let f = snap.file(l.file);
+                let o = &f.objects[l.obj as usize];
+                if !o.is_flux_ks() || Some(l) == ks.obj {
+                    continue;
+                }
+                // The child's effective spec: kustomize patches, then the parent's Flux
+                // patches; then the parent's substitution (applied when reading fields).
+                let mut node = f.root(o).clone();
+                let mut srcs = vec![l.file];
+                let parent_patches = ks.patches.iter().filter(|p| p.targets(f.root(o), namespace.as_deref()));
+                for p in inst.patches.iter().map(|p| &**p).chain(parent_patches) {
+                    p.apply(&mut node, &mut srcs);
+                }
+                let child = self.ks_node(&cluster, &node, srcs, Some(l), Some(ks_idx), Some(&ks.bindings), namespace.as_deref(), known);
+                if cluster.ks_by_id.contains_key(&child.id) {
+                    // The bootstrap Kustomization includes itself; a second copy is not a new node.
+                    continue;
+                }
+                cluster.ks_by_id.insert(child.id.clone(), cluster.kss.len() as u32);
+                cluster.kss.push(child);
+            }
+        }
+        cluster
+    }
+
+    /// Reads a Flux Kustomization's effective spec in a cluster.
+    #[allow(clippy::too_many_arguments)]
+    fn ks_node(
+        &mut self,
+        cluster: &Cluster,
+        node: &Node,
+        srcs: Vec<FileIdx>,
+        obj: Option<ObjLoc>,
+        parent: Option<u32>,
+        parent_bindings: Option<&Bindings>,
+        namespace: Option<&str>,
+        known: &SourceIndex,
+    ) -> KsNode {
+        let snap = self.snap;
+        let ks = FluxKs::read(node);
+        let loc = |n: &Node| srcs.get(n.src as usize).map(|&file| Loc { file, range: n.range.clone() });
+        let text = |n: &Node| -> Option<String> {
+            let s = n.as_str()?;
+            match parent_bindings {
+                Some(b) if b.enabled => b.apply(s),
+                _ => Some(s.to_string()),
+            }
+        };
+        let own_ns = namespace.map(str::to_string).or_else(|| ks.namespace.and_then(text)).unwrap_or_else(|| "flux-system".into());
+        let name = ks.name.and_then(text).unwrap_or_default();
+        let id = NsName { namespace: own_ns.clone(), name };
+        // Sources.
+        let mut external = None;
+        let mut root_dir = RelPath::root();
+        if let Some(sr) = &ks.source_ref {
+            let kind = sr.kind.and_then(text).unwrap_or_else(|| "GitRepository".into());
+            let name = text(sr.name).unwrap_or_default();
+            let sns = sr.namespace.and_then(text).unwrap_or_else(|| own_ns.clone());
+            match resolve_source(snap, cluster, &kind, &name, &sns) {
+                SourceRoot::Repo(d) => root_dir = d,
+                SourceRoot::External(why) => external = Some(why),
+            }
+        }
+        let path = ks.path.map(|p| {
+            let raw = text(p);
+            let (dir, leaves) = match &raw {
+                Some(r) if r.starts_with('/') && !r.starts_with("./") && r.len() > 1 => (RelPath::new(r.trim_start_matches('/')).and_then(|x| root_dir.join(x.as_str())), false),
+                Some(r) => match root_dir.join(strip_dot(r)) {
+                    Some(d) => (Some(d), false),
+                    None => (None, true),
+                },
+                None => (None, false),
+            };
+            KsPath { raw: raw.unwrap_or_else(|| p.as_str().unwrap_or("").to_string()), dir, leaves_repo: leaves, at: loc(p) }
+        });
+        let path = path.or_else(|| Some(KsPath { raw: "./".into(), dir: Some(root_dir.clone()), leaves_repo: false, at: None }));
+        let components = ks.components.iter().filter_map(|c| Some((text(c)?, loc(c)))).collect();
+        let depends_on = ks
+            .depends_on
+            .iter()
+            .filter_map(|d| {
+                let name = text(d.name)?;
+                let namespace = d.namespace.and_then(text).unwrap_or_else(|| own_ns.clone());
+                Some((NsName { namespace, name }, loc(d.name)))
+            })
+            .collect();
+        // Variables: substituteFrom in order (later wins), then inline substitute.
+        let mut bindings = Bindings { enabled: ks.substitutes(), ..Default::default() };
+        let mut sources = Vec::new();
+        for sf in &ks.substitute_from {
+            let kind = sf.kind.and_then(text).unwrap_or_else(|| "ConfigMap".into());
+            let name = text(sf.name).unwrap_or_default();
+            let found = known.find(&kind, &own_ns, &name);
+            let desc = format!("{kind} {own_ns}/{name}");
+            let (found_at, entry) = match found {
+                Some(e) => (SourceFound::InCluster(e.at.clone()), Some(e.clone())),
+                None => match repo_source(snap, &kind, &own_ns, &name) {
+                    Some(e) => (SourceFound::OutsideFlux(e.at.clone().expect("repo sources have a place")), Some(e)),
+                    None => (SourceFound::Missing, None),
+                },
+            };
+            match entry {
+                Some(e) => {
+                    for (k, v, at) in &e.vars {
+                        let value = if kind == "Secret" { if matches!(v, Value::Unknown) { Value::Unknown } else { Value::Secret } } else { v.clone() };
+                        bindings.vars.insert(k.clone(), Binding { value, origin: at.clone(), from: desc.clone() });
+                    }
+                    if e.opaque {
+                        bindings.opaque.push(desc.clone());
+                    }
+                }
+                None if !sf.optional => bindings.opaque.push(desc.clone()),
+                None => {}
+            }
+            sources.push(SourceUse { kind, name, namespace: own_ns.clone(), optional: sf.optional, at: loc(sf.name), found: found_at });
+        }
+        for (k, v) in &ks.substitute {
+            let (Some(key), Some(val)) = (k.as_str(), text(v).or_else(|| v.as_str().map(str::to_string))) else { continue };
+            bindings.vars.insert(key.to_string(), Binding { value: Value::Known(val), origin: loc(k), from: format!("postBuild.substitute of {id}") });
+        }
+        let mut patches = Vec::new();
+        if let Some(&file) = srcs.first() {
+            for p in &ks.patches {
+                patches.extend(read_flux_patch(snap, file, &srcs, p));
+            }
+        }
+        KsNode {
+            target_namespace: ks.target_namespace.and_then(text),
+            id,
+            obj,
+            srcs,
+            parent,
+            path,
+            components,
+            depends_on,
+            bindings: Arc::new(bindings),
+            sources,
+            external,
+            patches: Arc::new(patches),
+            seeds: Vec::new(),
+        }
+    }
+}
+
+fn push_file_objects(snap: &Snapshot, fi: FileIdx, out: &mut Vec<Inst>) {
+    for (oi, _) in snap.file(fi).objects.iter().enumerate() {
+        out.push(Inst {
+            obj: Placed::Object(ObjLoc { file: fi, obj: oi as u32 }),
+            namespace: None,
+            name_prefix: empty(),
+            name_suffix: empty(),
+            subst_disabled: false,
+            patches: Vec::new(),
+        });
+    }
+}
+
+fn read_patch(snap: &Snapshot, kfi: FileIdx, dir: &RelPath, p: &PatchNode) -> Vec<patch::Patch> {
+    let kf = snap.file(kfi);
+    if let Some(inline) = p.patch {
+        return patch::Patch::from_inline(kf, kfi, inline, p.target);
+    }
+    if let Some(path) = p.path.and_then(Node::as_str) {
+        // patchesStrategicMerge entries may hold inline YAML instead of a path.
+        if path.contains('\n') || path.contains(": ") {
+            return patch::Patch::from_inline(kf, kfi, p.path.unwrap(), p.target);
+        }
+        if let Some(fi) = dir.join(path).and_then(|pp| snap.file_idx(&pp)) {
+            return patch::Patch::from_file(snap.file(fi), fi, p.target.map(|t| (kfi, t)));
+        }
+    }
+    Vec::new()
+}
+
+fn read_flux_patch(snap: &Snapshot, file: FileIdx, srcs: &[FileIdx], p: &PatchNode) -> Vec<patch::Patch> {
+    let Some(inline) = p.patch else { return Vec::new() };
+    let Some(&f) = srcs.get(inline.src as usize) else { return Vec::new() };
+    let _ = file;
+    patch::Patch::from_inline(snap.file(f), f, inline, p.target)
+}
+
+enum SourceRoot {
+    Repo(RelPath),
+    External(String),
+}
+
+/// Where the files of a Flux source live: this repository (or a folder of it), or outside.
+fn resolve_source(snap: &Snapshot, cluster: &Cluster, kind: &str, name: &str, namespace: &str) -> SourceRoot {
+    for s in &snap.config.sources {
+        if s.kind == kind && s.name == name && s.namespace.as_deref().unwrap_or("flux-system") == namespace {
+            return match &s.path {
+                Some(p) => SourceRoot::Repo(RelPath::new(strip_dot(p)).unwrap_or_default()),
+                None => SourceRoot::External(format!("{kind} {namespace}/{name} is external (per {})", crate::config::FILE_NAME)),
+            };
+        }
+    }
+    if kind == "GitRepository" && name == "flux-system" {
+        return SourceRoot::Repo(RelPath::root());
+    }
+    // A GitRepository with the same URL as the bootstrap one is this repository.
+    let url_of = |k: &str, n: &str| -> Option<String> {
+        iter_objects(snap).find(|(_, _, o)| o.kind == k && o.name.as_deref() == Some(n)).and_then(|(_, f, o)| f.root(o).str_at(&["spec", "url"]).map(str::to_string))
+    };
+    if kind == "GitRepository" {
+        if let (Some(a), Some(b)) = (url_of("GitRepository", name), url_of("GitRepository", "flux-system")) {
+            if a.trim_end_matches(".git") == b.trim_end_matches(".git") {
+                return SourceRoot::Repo(RelPath::root());
+            }
+        }
+    }
+    // Otherwise: a folder against which every path of that source resolves.
+    let _ = cluster;
+    let mut paths: Vec<String> = Vec::new();
+    for (_, f, o) in iter_objects(snap).filter(|(_, _, o)| o.is_flux_ks()) {
+        let r = f.root(o);
+        if r.str_at(&["spec", "sourceRef", "name"]) == Some(name) && r.str_at(&["spec", "sourceRef", "kind"]).unwrap_or("GitRepository") == kind {
+            if let Some(p) = r.str_at(&["spec", "path"]) {
+                if !p.contains("${") {
+                    paths.push(strip_dot(p).to_string());
+                }
+            }
+        }
+    }
+    if !paths.is_empty() {
+        let mut candidates: Vec<RelPath> = snap.dirs.dirs.iter().filter(|d| d.join(&paths[0]).is_some_and(|x| snap.is_dir(&x))).cloned().collect();
+        candidates.retain(|d| paths.iter().all(|p| d.join(p).is_some_and(|x| snap.is_dir(&x))));
+        if candidates.len() == 1 {
+            return SourceRoot::Repo(candidates.pop().unwrap());
+        }
+        if candidates.iter().any(|c| c.is_root()) {
+            return SourceRoot::Repo(RelPath::root());
+        }
+    }
+    SourceRoot::External(format!("{kind} {namespace}/{name} is not this repository"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Substitution sources.
+
+#[derive(Clone, Debug, Default)]
+pub struct SourceEntry {
+    pub vars: Vec<(String, Value, Option<Loc>)>,
+    pub opaque: bool,
+    pub at: Option<Loc>,
+}
+
+/// ConfigMaps and Secrets (and what produces Secrets) of one cluster, by kind/ns/name.
+#[derive(Default)]
+pub struct SourceIndex {
+    keys: std::collections::BTreeSet<(String, String, String)>,
+    entries: FxHashMap<(String, String, String), SourceEntry>,
+}
+
+impl SourceIndex {
+    fn find(&self, kind: &str, ns: &str, name: &str) -> Option<&SourceEntry> {
+        self.entries.get(&(kind.to_string(), ns.to_string(), name.to_string())).or_else(|| self.entries.get(&(kind.to_string(), String::new(), name.to_string())))
+    }
+
+    fn collect(snap: &Snapshot, generated: &[GeneratedObj], cluster: &Cluster) -> SourceIndex {
+        let mut idx = SourceIndex::default();
+        for pl in &cluster.placements {
+            let ns = pl.namespace.as_deref().unwrap_or("").to_string();
+            let found = match pl.obj {
+                Placed::Object(l) => {
+                    let f = snap.file(l.file);
+                    let o = &f.objects[l.obj as usize];
+                    source_of_object(f, l.file, o).map(|(kind, name, e)| (kind, format!("{}{name}{}", pl.name_prefix, pl.name_suffix), e))
+                }
+                Placed::Generated(g) => {
+                    let g = &generated[g as usize];
+                    let vars = g.entries.iter().map(|(k, v, at)| (k.clone(), v.clone().map(Value::Known).unwrap_or(Value::Unknown), Some(at.clone()))).collect();
+                    Some(((if g.secret { "Secret" } else { "ConfigMap" }).to_string(), g.name.clone(), SourceEntry { vars, opaque: g.opaque, at: Some(g.at.clone()) }))
+                }
+            };
+            if let Some((kind, name, e)) = found {
+                let key = (kind, ns.clone(), name);
+                idx.keys.insert(key.clone());
+                idx.entries.entry(key).or_insert(e);
+            }
+        }
+        idx
+    }
+}
+
+/// If an object defines a ConfigMap or Secret (itself, or as what an ExternalSecret,
+/// SealedSecret… produces): its kind, name and readable keys.
+pub fn source_of_object(f: &FileModel, fi: FileIdx, o: &Object) -> Option<(String, String, SourceEntry)> {
+    let root = f.root(o);
+    let name = o.name.clone()?;
+    let at = Some(Loc { file: fi, range: root.at(&["metadata", "name"]).map(|n| n.range.clone()).unwrap_or(0..0) });
+    let keys_of = |n: Option<&Node>, value: &dyn Fn(&Node) -> Value| -> Vec<(String, Value, Option<Loc>)> {
+        n.and_then(Node::as_map)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), value(v), Some(Loc { file: fi, range: k.range.clone() }))))
+            .collect()
+    };
+    match (o.group(), o.kind.as_str()) {
+        ("", "ConfigMap") => {
+            let vars = keys_of(root.get("data"), &|v| match v.as_scalar() {
+                Some(s) => Value::Known(s.value.clone()),
+                None => Value::Unknown,
+            });
+            Some(("ConfigMap".into(), name, SourceEntry { vars, opaque: false, at }))
+        }
+        ("", "Secret") => {
+            let sops = root.get("sops").is_some();
+            let v = |_: &Node| if sops { Value::Unknown } else { Value::Secret };
+            let mut vars = keys_of(root.get("data"), &v);
+            vars.extend(keys_of(root.get("stringData"), &v));
+            Some(("Secret".into(), name, SourceEntry { vars, opaque: false, at }))
+        }
+        ("external-secrets.io", "ExternalSecret") => {
+            let target = root.str_at(&["spec", "target", "name"]).map(str::to_string).unwrap_or(name);
+            let mut vars: Vec<(String, Value, Option<Loc>)> = root
+                .at(&["spec", "data"])
+                .and_then(Node::as_seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|d| {
+                    let k = d.get("secretKey")?;
+                    Some((k.as_str()?.to_string(), Value::Unknown, Some(Loc { file: fi, range: k.range.clone() })))
+                })
+                .collect();
+            vars.extend(keys_of(root.at(&["spec", "target", "template", "data"]), &|_| Value::Unknown));
+            let opaque = root.at(&["spec", "dataFrom"]).is_some() || root.at(&["spec", "target", "template", "templateFrom"]).is_some();
+            Some(("Secret".into(), target, SourceEntry { vars, opaque, at }))
+        }
+        ("bitnami.com", "SealedSecret") => {
+            let target = root.str_at(&["spec", "template", "metadata", "name"]).map(str::to_string).unwrap_or(name);
+            let vars = keys_of(root.at(&["spec", "encryptedData"]), &|_| Value::Unknown);
+            Some(("Secret".into(), target, SourceEntry { vars, opaque: false, at }))
+        }
+        ("onepassword.com", "OnePasswordItem") | ("secrets.doppler.com", "DopplerSecret") => {
+            Some(("Secret".into(), name, SourceEntry { vars: Vec::new(), opaque: true, at }))
+        }
+        _ => None,
+    }
+}
+
+/// A ConfigMap or Secret defined anywhere in the repository, for sources that Flux does not
+/// apply (created at bootstrap). Prefers the namespace asked for.
+fn repo_source(snap: &Snapshot, kind: &str, ns: &str, name: &str) -> Option<SourceEntry> {
+    let mut best: Option<(bool, SourceEntry)> = None;
+    for (l, f, o) in iter_objects(snap) {
+        if let Some((k, n, e)) = source_of_object(f, l.file, o) {
+            if k == kind && n == name {
+                let same_ns = o.namespace.as_deref() == Some(ns);
+                if best.as_ref().is_none_or(|(b, _)| !*b && same_ns) {
+                    best = Some((same_ns, e));
+                }
+            }
+        }
+    }
+    best.map(|(_, e)| e)
+}
+
+/// The ObjRefNode type is re-exported for analyses that read references.
+pub type RefNode<'a> = ObjRefNode<'a>;
