@@ -343,3 +343,63 @@ fn github(diags: &[Diagnostic], texts: &Texts, path: &Path, out: &mut dyn Write)
     }
     Ok(())
 }
+
+/// `gitops-lsp clusters`: how the repository reads per cluster (entry point, Flux
+/// Kustomizations with their path, dependencies, variable sources and object counts).
+pub fn clusters(path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let loaded = match workspace::load(path) {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot read {}: {e}", path.display());
+            return 2;
+        }
+    };
+    let snapshot = Arc::new(Snapshot::from_vfs(&loaded.vfs, loaded.config_text.as_deref()));
+    let analysis = Analysis::new(snapshot);
+    let snap = &analysis.snapshot;
+    let mut w = || -> std::io::Result<()> {
+        if analysis.project.clusters.is_empty() {
+            writeln!(out, "no cluster found (no flux-system Kustomization, FluxInstance, clusters/ folder or Flux Kustomization)")?;
+        }
+        for c in &analysis.project.clusters {
+            let how = match &c.origin {
+                crate::project::ClusterOrigin::Config => "named in .gitops-lsp.toml".to_string(),
+                crate::project::ClusterOrigin::Bootstrap(l) => format!("bootstrap object in {}", snap.file(l.file).path),
+                crate::project::ClusterOrigin::ClustersFolder => "a folder under clusters/".to_string(),
+                crate::project::ClusterOrigin::Default => "Flux Kustomizations that nothing includes".to_string(),
+            };
+            writeln!(
+                out,
+                "cluster {} — root {} ({how}); {} Flux Kustomizations, {} objects; substitution {}",
+                c.name,
+                c.root,
+                c.kss.len(),
+                c.placements.len(),
+                if c.strict { "strict" } else { "lenient (Flux < 2.9)" }
+            )?;
+            for ks in &c.kss {
+                let count = c.placements.iter().filter(|p| p.ks as usize == c.kss.iter().position(|k| k.id == ks.id).unwrap_or(usize::MAX)).count();
+                let path = ks.path.as_ref().map(|p| p.raw.clone()).unwrap_or_else(|| "-".into());
+                let deps: Vec<String> = ks.depends_on.iter().map(|(d, _)| d.name.clone()).collect();
+                let vars = if ks.bindings.enabled { format!("{} variables", ks.bindings.vars.len()) } else { "no substitution".into() };
+                writeln!(
+                    out,
+                    "  {:<40} path {:<55} {:>4} objects  {vars}{}{}",
+                    ks.id.to_string(),
+                    path,
+                    count,
+                    if deps.is_empty() { String::new() } else { format!("  dependsOn {}", deps.join(", ")) },
+                    ks.external.as_ref().map(|e| format!("  (external: {e})")).unwrap_or_default()
+                )?;
+            }
+        }
+        Ok(())
+    };
+    match w() {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            2
+        }
+    }
+}

@@ -31,6 +31,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
+    /// Show the clusters found and the Flux Kustomizations each one applies.
+    Clusters {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+    },
 }
 
 fn main() {
@@ -42,6 +47,7 @@ fn main() {
             let stderr = std::io::stderr();
             cli::check(&args, &mut stdout.lock(), &mut stderr.lock())
         }
+        Some(Command::Clusters { path }) => cli::clusters(&path, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()),
         None => {
             eprintln!("gitops-lsp: the language server is not built yet; use `gitops-lsp check [PATH]`");
             2
