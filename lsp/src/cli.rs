@@ -201,11 +201,8 @@ fn human(diags: &[Diagnostic], texts: &Texts, clusters: &[&str], color: ColorCho
             let rlen = files.get(rid).map(|f| f.source().len()).unwrap_or(0);
             labels.push(Label::secondary(rid, r.range.start.min(rlen)..r.range.end.min(rlen)).with_message(r.message.clone()));
         }
-        let mut notes = Vec::new();
-        if !d.clusters.is_empty() {
-            notes.push(format!("cluster{}: {}", if d.clusters.len() > 1 { "s" } else { "" }, d.clusters.join(", ")));
-        }
-        let cs = CsDiag::new(sev).with_code(d.code).with_message(&d.message).with_labels(labels).with_notes(notes);
+        // The message already names the clusters.
+        let cs = CsDiag::new(sev).with_code(d.code).with_message(&d.message).with_labels(labels);
         term::emit(&mut buf, &config, &files, &cs).map_err(std::io::Error::other)?;
     }
     out.write_all(buf.as_slice())?;
