@@ -13,3 +13,6 @@ pub mod snapshot;
 pub mod analysis;
 pub mod cli;
 pub mod workspace;
+pub mod ide;
+pub mod host;
+pub mod server;

@@ -9,10 +9,19 @@ use std::path::PathBuf;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Log level of the language server (stderr): error, warn, info, debug. Also GITOPS_LSP_LOG.
+    #[arg(long, global = true, value_name = "LEVEL")]
+    log_level: Option<String>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the language server on stdin/stdout (the default without a command).
+    Serve {
+        /// Accepted for clients that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Check a repository, cluster by cluster, as Flux would build it.
     Check {
         /// The repository (or a folder of it) to check.
@@ -48,10 +57,30 @@ fn main() {
             cli::check(&args, &mut stdout.lock(), &mut stderr.lock())
         }
         Some(Command::Clusters { path }) => cli::clusters(&path, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()),
-        None => {
-            eprintln!("gitops-lsp: the language server is not built yet; use `gitops-lsp check [PATH]`");
-            2
-        }
+        Some(Command::Serve { .. }) | None => serve(cli.log_level.as_deref()),
     };
     std::process::exit(code);
+}
+
+fn serve(log_level: Option<&str>) -> i32 {
+    use gitops_lsp::server::{set_level, Level};
+    let level = log_level.map(str::to_string).or_else(|| std::env::var("GITOPS_LSP_LOG").ok());
+    if let Some(l) = level {
+        match Level::parse(&l) {
+            Some(l) => set_level(l),
+            None => {
+                eprintln!("error: unknown log level `{l}` (error, warn, info, debug)");
+                return 2;
+            }
+        }
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return 2;
+        }
+    };
+    rt.block_on(gitops_lsp::server::run());
+    0
 }

@@ -109,7 +109,8 @@ impl Snapshot {
     }
 }
 
-fn parse_all(items: &[(&RelPath, &Arc<str>)]) -> Vec<Arc<FileModel>> {
+/// Parses files on all cores (the order of the result is the order of `items`).
+pub fn parse_all(items: &[(&RelPath, &Arc<str>)]) -> Vec<Arc<FileModel>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
     if threads <= 1 || items.len() < 64 {
         return items.iter().map(|(p, t)| Arc::new(FileModel::build((*p).clone(), (*t).clone()))).collect();
