@@ -86,3 +86,4 @@ pub fn summary(diags: &[serde_json::Value]) -> Vec<String> {
     v.sort();
     v
 }
+pub mod lsp;

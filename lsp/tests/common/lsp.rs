@@ -1,0 +1,304 @@
+//! A small LSP client that drives the real `gitops-lsp` binary over stdio JSON-RPC.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+pub struct LspClient {
+    child: Child,
+    stdin: Arc<Mutex<ChildStdin>>,
+    rx: Receiver<Value>,
+    next_id: i64,
+    pub root: PathBuf,
+    /// Latest diagnostics per URI, as published.
+    pub diagnostics: HashMap<String, Value>,
+    /// Every notification seen, in order.
+    pub notifications: Vec<Value>,
+    versions: HashMap<String, i64>,
+}
+
+fn write_msg(w: &mut impl Write, v: &Value) {
+    let body = serde_json::to_vec(v).unwrap();
+    write!(w, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
+    w.write_all(&body).unwrap();
+    w.flush().unwrap();
+}
+
+pub fn uri_of(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+impl LspClient {
+    /// Starts the server on `root` and completes initialize/initialized.
+    pub fn start(root: &Path) -> LspClient {
+        Self::start_with(root, json!({}))
+    }
+
+    pub fn start_with(root: &Path, init_options: Value) -> LspClient {
+        let root = root.canonicalize().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gitops-lsp"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start gitops-lsp");
+        let stdin = Arc::new(Mutex::new(child.stdin.take().unwrap()));
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reply = stdin.clone();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            loop {
+                let mut len = None;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.strip_prefix("Content-Length: ") {
+                        len = v.parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; len.expect("Content-Length")];
+                if r.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let v: Value = serde_json::from_slice(&body).expect("server sent JSON");
+                // Requests from the server (progress tokens, registrations) get a null result.
+                if v.get("id").is_some() && v.get("method").is_some() {
+                    write_msg(&mut *reply.lock().unwrap(), &json!({"jsonrpc": "2.0", "id": v["id"], "result": null}));
+                }
+                if tx.send(v).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut c = LspClient { child, stdin, rx, next_id: 1, root: root.clone(), diagnostics: HashMap::new(), notifications: Vec::new(), versions: HashMap::new() };
+        let res = c.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": uri_of(&root),
+                "workspaceFolders": [{"uri": uri_of(&root), "name": "root"}],
+                "initializationOptions": init_options,
+                "capabilities": {
+                    "window": {"workDoneProgress": true},
+                    "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}, "workspaceFolders": true},
+                    "textDocument": {"publishDiagnostics": {"versionSupport": true}}
+                }
+            }),
+        );
+        assert_eq!(res["serverInfo"]["name"], "gitops-lsp");
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) {
+        write_msg(&mut *self.stdin.lock().unwrap(), &json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    fn record(&mut self, v: &Value) {
+        if v.get("id").is_none() {
+            if v["method"] == "textDocument/publishDiagnostics" {
+                self.diagnostics.insert(v["params"]["uri"].as_str().unwrap().to_string(), v["params"].clone());
+            }
+            self.notifications.push(v.clone());
+        }
+    }
+
+    fn next(&mut self, deadline: Instant) -> Option<Value> {
+        let now = Instant::now();
+        if now >= deadline {
+            return None;
+        }
+        match self.rx.recv_timeout(deadline - now) {
+            Ok(v) => {
+                self.record(&v);
+                Some(v)
+            }
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => panic!("server closed its output"),
+        }
+    }
+
+    /// Sends a request and returns the whole response (`result` or `error`).
+    pub fn request_raw(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        write_msg(&mut *self.stdin.lock().unwrap(), &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let deadline = Instant::now() + TIMEOUT;
+        while let Some(v) = self.next(deadline) {
+            if v.get("id") == Some(&json!(id)) && v.get("method").is_none() {
+                return v;
+            }
+        }
+        panic!("no response to {method} within {TIMEOUT:?}");
+    }
+
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let v = self.request_raw(method, params);
+        if let Some(e) = v.get("error") {
+            panic!("{method} failed: {e}");
+        }
+        v["result"].clone()
+    }
+
+    /// Waits until `pred` holds for the notifications seen so far (checked on each new one).
+    pub fn wait_until(&mut self, what: &str, mut pred: impl FnMut(&LspClient) -> bool) {
+        let deadline = Instant::now() + TIMEOUT;
+        while !pred(self) {
+            if self.next(deadline).is_none() {
+                panic!("timed out waiting for {what}; diagnostics: {:?}", self.diagnostics.keys().collect::<Vec<_>>());
+            }
+        }
+    }
+
+    /// Waits for indexing to finish (the end of the progress).
+    pub fn wait_indexed(&mut self) {
+        self.wait_until("indexing", |c| c.notifications.iter().any(|n| n["method"] == "$/progress" && n["params"]["value"]["kind"] == "end"));
+    }
+
+    /// Reads notifications until none arrives for `quiet`.
+    pub fn settle(&mut self, quiet: Duration) {
+        while self.next(Instant::now() + quiet).is_some() {}
+    }
+
+    pub fn uri(&self, rel: &str) -> String {
+        uri_of(&self.root.join(rel))
+    }
+
+    pub fn open(&mut self, rel: &str) -> String {
+        let text = std::fs::read_to_string(self.root.join(rel)).unwrap();
+        self.open_text(rel, &text)
+    }
+
+    pub fn open_text(&mut self, rel: &str, text: &str) -> String {
+        let uri = self.uri(rel);
+        self.versions.insert(uri.clone(), 1);
+        self.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}));
+        uri
+    }
+
+    /// Applies one ranged edit (0-based line, UTF-16 columns).
+    pub fn edit(&mut self, rel: &str, start: (u32, u32), end: (u32, u32), text: &str) -> i64 {
+        let uri = self.uri(rel);
+        let v = self.versions.entry(uri.clone()).or_insert(1);
+        *v += 1;
+        let version = *v;
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"range": {"start": {"line": start.0, "character": start.1}, "end": {"line": end.0, "character": end.1}}, "text": text}]}),
+        );
+        version
+    }
+
+    pub fn replace_all(&mut self, rel: &str, text: &str) -> i64 {
+        let uri = self.uri(rel);
+        let v = self.versions.entry(uri.clone()).or_insert(1);
+        *v += 1;
+        let version = *v;
+        self.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}));
+        version
+    }
+
+    /// Codes of the latest diagnostics of one file.
+    pub fn codes(&self, rel: &str) -> Vec<String> {
+        self.diagnostics
+            .get(&self.uri(rel))
+            .map(|p| p["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Every latest diagnostic as (relative file, line, character, end line, end character, code, message), sorted.
+    pub fn all_diagnostics(&self) -> Vec<(String, u64, u64, u64, u64, String, String)> {
+        let prefix = uri_of(&self.root) + "/";
+        let mut v = Vec::new();
+        for (uri, p) in &self.diagnostics {
+            let rel = uri.strip_prefix(&prefix).unwrap_or(uri).to_string();
+            for d in p["diagnostics"].as_array().unwrap() {
+                let r = &d["range"];
+                v.push((
+                    rel.clone(),
+                    r["start"]["line"].as_u64().unwrap(),
+                    r["start"]["character"].as_u64().unwrap(),
+                    r["end"]["line"].as_u64().unwrap(),
+                    r["end"]["character"].as_u64().unwrap(),
+                    d["code"].as_str().unwrap().to_string(),
+                    d["message"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+        v.sort();
+        v
+    }
+
+    pub fn shutdown(mut self) -> i32 {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("server did not exit");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for LspClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// `check --format json` on a folder, as the same tuples as `all_diagnostics`.
+pub fn check_tuples(root: &Path) -> Vec<(String, u64, u64, u64, u64, String, String)> {
+    let (_, diags) = super::check_json(root, &[]);
+    let mut v: Vec<_> = diags
+        .iter()
+        .map(|d| {
+            let r = &d["range"];
+            (
+                d["file"].as_str().unwrap().to_string(),
+                r["start"]["line"].as_u64().unwrap(),
+                r["start"]["character"].as_u64().unwrap(),
+                r["end"]["line"].as_u64().unwrap(),
+                r["end"]["character"].as_u64().unwrap(),
+                d["code"].as_str().unwrap().to_string(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Copies a folder recursively (fixtures are edited in a temporary copy).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        let t = to.join(e.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &t);
+        } else {
+            std::fs::copy(&p, &t).unwrap();
+        }
+    }
+}
