@@ -211,6 +211,7 @@ struct App {
     name: String,
     var: String,
     ns: usize,
+    #[allow(dead_code)]
     core: bool,
     /// Its Flux Kustomization lives in `<app>/ks.yaml` (included by the namespace folder),
     /// rather than in each cluster's `apps.yaml`.

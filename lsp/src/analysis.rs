@@ -95,8 +95,12 @@ fn file_diagnostics(snap: &Snapshot, out: &mut Vec<Diagnostic>) {
     }
     for f in &snap.files {
         for p in &f.yaml.problems {
+            let mut range = p.range.clone();
             let (msg, sev, related) = match &p.kind {
-                SyntaxProblemKind::Error => (syntax_message(f, &p.range), Severity::Error, None),
+                SyntaxProblemKind::Error => {
+                    range = syntax_error_range(f, &p.range);
+                    (syntax_message(f, &p.range, &range), Severity::Error, None)
+                }
                 SyntaxProblemKind::DuplicateKey { key, first } => (
                     format!("duplicate key `{key}`: Kubernetes rejects the document; keep one"),
                     Severity::Error,
@@ -114,7 +118,7 @@ fn file_diagnostics(snap: &Snapshot, out: &mut Vec<Diagnostic>) {
                     None,
                 ),
             };
-            let mut d = Diagnostic::new(codes::YAML_SYNTAX, &f.path, p.range.clone(), msg).severity(sev);
+            let mut d = Diagnostic::new(codes::YAML_SYNTAX, &f.path, range, msg).severity(sev);
             if let Some((r, m)) = related {
                 d = d.related(&f.path, r, m);
             }
@@ -146,10 +150,30 @@ fn file_diagnostics(snap: &Snapshot, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn syntax_message(f: &FileModel, r: &TextRange) -> String {
-    let text = &f.text[r.clone()];
+/// Where to show a parse error: tree-sitter wraps everything it could not fit into one
+/// error node, often from the start of the document; the parser gave up at its last line,
+/// which is where the cause usually is (an unclosed bracket, a bad indent just after).
+fn syntax_error_range(f: &FileModel, r: &TextRange) -> TextRange {
+    let li = &f.line_index;
+    let end = r.end.min(f.text.len());
+    let (first, last) = (li.line_of(r.start), li.line_of(end.saturating_sub(1).max(r.start)));
+    if first == last {
+        return r.clone();
+    }
+    let line = (first..=last).rev().find(|&l| !li.line_text(&f.text, l).trim().is_empty()).unwrap_or(first);
+    let start = li.line_start(line);
+    let text = li.line_text(&f.text, line);
+    let indent = text.len() - text.trim_start().len();
+    (start + indent).max(r.start)..(start + text.len()).min(r.end.max(start + indent))
+}
+
+fn syntax_message(f: &FileModel, r: &TextRange, shown: &TextRange) -> String {
+    let li = &f.line_index;
+    let text = &f.text[shown.clone()];
     let first_line = text.lines().next().unwrap_or("").trim();
-    if text.contains('\t') || f.line_index.line_text(&f.text, f.line_index.line_of(r.start)).starts_with('\t') {
+    // A tab used for indentation: on a line of the error, or on the line right after it.
+    let (first, last) = (li.line_of(r.start), li.line_of(r.end.min(f.text.len())) + 1);
+    if (first..=last.min(li.line_count().saturating_sub(1))).any(|l| li.line_text(&f.text, l).trim_start_matches(' ').starts_with('\t')) {
         return "YAML syntax error: tabs cannot indent YAML; use spaces".into();
     }
     if first_line.is_empty() {
@@ -457,46 +481,73 @@ impl ClusterCheck<'_> {
     fn substitutions(&mut self) {
         let snap = self.snap;
         let c = self.cluster;
-        let mut seen: FxHashSet<(u32, u32, u32)> = FxHashSet::default();
+        let mut seen: FxHashSet<(bool, u32, u32, u32)> = FxHashSet::default();
         for pl in &c.placements {
-            let Placed::Object(l) = pl.obj else { continue };
             let ks = &c.kss[pl.ks as usize];
-            let b = &ks.bindings;
-            if !b.enabled || pl.subst_disabled {
+            if !ks.bindings.enabled || pl.subst_disabled {
                 continue;
             }
-            let f = snap.file(l.file);
-            let o = &f.objects[l.obj as usize];
-            if o.subst_disabled || o.subst_sites.is_empty() || !seen.insert((l.file, l.obj, pl.ks)) {
-                continue;
-            }
-            for site in &o.subst_sites {
-                for e in &site.scan.errors {
-                    // The text of a `${...}` is the same in every cluster: one diagnostic.
-                    let sev = if e.fatal { Severity::Error } else { Severity::Warning };
-                    self.out.push(Diagnostic::new(codes::UNSUPPORTED_SUBSTITUTION, &f.path, e.range.clone(), e.message.clone()).severity(sev));
-                }
-                if site.scan.has_fatal() {
-                    continue;
-                }
-                let raw = &f.text[site.range.clone()];
-                let ev = subst::eval(raw, &|n| b.lookup(n));
-                for (name, r) in ev.undefined {
-                    let range = r.start + site.range.start..r.end + site.range.start;
-                    let msg = undefined_message(&name, b, ks);
-                    let sev = if c.strict { Severity::Error } else { Severity::Warning };
-                    let mut d = Diagnostic::new(codes::UNDEFINED_VARIABLE, &f.path, range, msg).severity(sev);
-                    if let Some(bd) = b.vars.get(&name) {
-                        if let Some(o) = &bd.origin {
-                            d = d.related(&snap.file(o.file).path, o.range.clone(), format!("`{name}` is set to \"\" here"));
-                        }
-                    } else if let Some(obj) = ks.obj {
-                        let at = snap.file(obj.file).root(&snap.file(obj.file).objects[obj.obj as usize]).at(&["metadata", "name"]).map(|n| n.range.clone()).unwrap_or(0..0);
-                        d = d.related(&snap.file(obj.file).path, at, format!("variables come from Flux Kustomization {}", ks.id));
+            match pl.obj {
+                Placed::Object(l) => {
+                    let f = snap.file(l.file);
+                    let o = &f.objects[l.obj as usize];
+                    if o.subst_disabled || o.subst_sites.is_empty() || !seen.insert((false, l.file, l.obj, pl.ks)) {
+                        continue;
                     }
-                    self.push(d);
+                    for site in &o.subst_sites {
+                        self.check_text(f, site.range.clone(), &site.scan, ks);
+                    }
+                }
+                // A kustomize generator's literals end up in the ConfigMap or Secret that
+                // Flux substitutes.
+                Placed::Generated(g) => {
+                    if !seen.insert((true, g, 0, pl.ks)) {
+                        continue;
+                    }
+                    for (_, value, at) in &self.project.generated[g as usize].entries {
+                        let f = snap.file(at.file);
+                        let Some(raw) = f.text.get(at.range.clone()) else { continue };
+                        if value.is_none() || !raw.contains("${") {
+                            continue;
+                        }
+                        let mut scan = subst::scan(raw);
+                        model::shift_scan(&mut scan, at.range.start);
+                        self.check_text(f, at.range.clone(), &scan, ks);
+                    }
                 }
             }
+        }
+    }
+
+    /// The `${...}` of one scalar (`range` in `f`, `scan` its file-relative scan) as the
+    /// Flux Kustomization `ks` substitutes it.
+    fn check_text(&mut self, f: &FileModel, range: TextRange, scan: &subst::Scan, ks: &KsNode) {
+        let snap = self.snap;
+        let b = &ks.bindings;
+        let strict = self.cluster.strict;
+        for e in &scan.errors {
+            // The text of a `${...}` is the same in every cluster: one diagnostic.
+            let sev = if e.fatal { Severity::Error } else { Severity::Warning };
+            self.out.push(Diagnostic::new(codes::UNSUPPORTED_SUBSTITUTION, &f.path, e.range.clone(), e.message.clone()).severity(sev));
+        }
+        if scan.has_fatal() {
+            return;
+        }
+        let ev = subst::eval(&f.text[range.clone()], &|n| b.lookup(n));
+        for (name, r) in ev.undefined {
+            let at = r.start + range.start..r.end + range.start;
+            let msg = undefined_message(&name, b, ks, strict);
+            let sev = if strict { Severity::Error } else { Severity::Warning };
+            let mut d = Diagnostic::new(codes::UNDEFINED_VARIABLE, &f.path, at, msg).severity(sev);
+            if let Some(bd) = b.vars.get(&name) {
+                if let Some(o) = &bd.origin {
+                    d = d.related(&snap.file(o.file).path, o.range.clone(), format!("`{name}` is set to \"\" here"));
+                }
+            } else if let Some(obj) = ks.obj {
+                let at = snap.file(obj.file).root(&snap.file(obj.file).objects[obj.obj as usize]).at(&["metadata", "name"]).map(|n| n.range.clone()).unwrap_or(0..0);
+                d = d.related(&snap.file(obj.file).path, at, format!("variables come from Flux Kustomization {}", ks.id));
+            }
+            self.push(d);
         }
     }
 
@@ -507,7 +558,8 @@ impl ClusterCheck<'_> {
         let mut seen_obj: FxHashSet<(u32, u32, u32)> = FxHashSet::default();
         for pl in &c.placements {
             let Placed::Object(l) = pl.obj else { continue };
-            if !seen_obj.insert((pl.ks, l.file, l.obj)) {
+            // A name set by kustomize `replacements` is not known here.
+            if pl.name_replaced || !seen_obj.insert((pl.ks, l.file, l.obj)) {
                 // The same file reached twice in one build (two paths to it): kustomize
                 // reports that too, but as one object; keep to distinct objects here.
                 continue;
@@ -551,13 +603,18 @@ impl ClusterCheck<'_> {
     }
 }
 
-fn undefined_message(name: &str, b: &Bindings, ks: &KsNode) -> String {
+fn undefined_message(name: &str, b: &Bindings, ks: &KsNode, strict: bool) -> String {
     if let Some(bd) = b.vars.get(name) {
         return format!("`${{{name}}}` is set to \"\" (from {}); Flux substitutes nothing: give it a value, or write `${{{name}:=default}}`", bd.from);
     }
     let from: Vec<String> = ks.sources.iter().map(|s| format!("{} {}", s.kind, s.name)).collect();
     let from = if from.is_empty() { "postBuild.substitute".to_string() } else { from.join(", ") };
-    format!("`${{{name}}}` is not defined for Flux Kustomization {} (variables from {from}) and has no default; Flux fails the whole Kustomization: define {name} or write `${{{name}:=default}}`", ks.id)
+    let outcome = if strict {
+        "Flux fails the whole Kustomization"
+    } else {
+        "this cluster's Flux (older than 2.9, without strict substitution) puts an empty string there"
+    };
+    format!("`${{{name}}}` is not defined for Flux Kustomization {} (variables from {from}) and has no default; {outcome}: define {name} or write `${{{name}:=default}}`", ks.id)
 }
 
 fn closest_dir_hint(snap: &Snapshot, dir: &RelPath) -> String {

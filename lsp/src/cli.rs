@@ -400,3 +400,41 @@ pub fn clusters(path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         }
     }
 }
+
+/// `gitops-lsp render --cluster NAME FILE`: the file as that cluster's Flux applies it, after
+/// substitution (see `ide::render`). The workspace root is `root`, else the nearest folder
+/// above FILE holding `.git` or `.gitops-lsp.toml`. Exit 0, or 2 with a message.
+pub fn render(file: &Path, cluster: &str, root: Option<&Path>, show_secrets: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let fail = |err: &mut dyn Write, msg: String| {
+        let _ = writeln!(err, "error: {msg}");
+        2
+    };
+    let abs = match file.canonicalize() {
+        Ok(p) if p.is_file() => p,
+        Ok(_) => return fail(err, format!("{} is not a file", file.display())),
+        Err(e) => return fail(err, format!("cannot read {}: {e}", file.display())),
+    };
+    let root = match root {
+        Some(r) => r.to_path_buf(),
+        None => match abs.ancestors().skip(1).find(|d| d.join(".git").exists() || d.join(crate::config::FILE_NAME).is_file()) {
+            Some(r) => r.to_path_buf(),
+            None => return fail(err, format!("no repository root above {} (no .git or {}); pass --root DIR", file.display(), crate::config::FILE_NAME)),
+        },
+    };
+    let loaded = match workspace::load(&root) {
+        Ok(l) => l,
+        Err(e) => return fail(err, format!("cannot read {}: {e}", root.display())),
+    };
+    let Some(rel) = workspace::relative(&loaded.root, &abs) else {
+        return fail(err, format!("{} is not inside the workspace root {}", file.display(), loaded.root.display()));
+    };
+    let snapshot = Arc::new(Snapshot::from_vfs(&loaded.vfs, loaded.config_text.as_deref()));
+    let analysis = Analysis::new(snapshot);
+    match crate::ide::render::render(&analysis, &rel, cluster, show_secrets) {
+        Ok(text) => match out.write_all(text.as_bytes()) {
+            Ok(()) => 0,
+            Err(e) => fail(err, format!("cannot write output: {e}")),
+        },
+        Err(msg) => fail(err, msg),
+    }
+}

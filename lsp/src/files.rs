@@ -216,9 +216,13 @@ mod tests {
         assert_eq!(idx.offset(text, p), x);
         assert_eq!(idx.line_text(text, 1), "b: 😀x");
         for (off, _) in text.char_indices() {
+            // The middle of a CRLF line break has no position of its own.
+            if text[..off].ends_with('\r') {
+                continue;
+            }
             assert_eq!(idx.offset(text, idx.position(text, off)), off);
         }
         assert_eq!(idx.offset(text, Position { line: 9, character: 0 }), text.len());
-        assert_eq!(idx.offset(text, Position { line: 0, character: 99 }), 4 + 'é'.len_utf8());
+        assert_eq!(idx.offset(text, Position { line: 0, character: 99 }), 3 + 'é'.len_utf8());
     }
 }

@@ -45,6 +45,20 @@ enum Command {
         #[arg(default_value = ".")]
         path: PathBuf,
     },
+    /// Print a file as one cluster's Flux applies it, after postBuild substitution.
+    Render {
+        /// The manifest to render.
+        file: PathBuf,
+        /// The cluster whose view to show.
+        #[arg(long, value_name = "NAME")]
+        cluster: String,
+        /// The repository root (default: the nearest folder above FILE holding .git or .gitops-lsp.toml).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// Show values that come from Secrets written in the repository (masked otherwise).
+        #[arg(long)]
+        show_secrets: bool,
+    },
 }
 
 fn main() {
@@ -57,6 +71,9 @@ fn main() {
             cli::check(&args, &mut stdout.lock(), &mut stderr.lock())
         }
         Some(Command::Clusters { path }) => cli::clusters(&path, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()),
+        Some(Command::Render { file, cluster, root, show_secrets }) => {
+            cli::render(&file, &cluster, root.as_deref(), show_secrets, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+        }
         Some(Command::Serve { .. }) | None => serve(cli.log_level.as_deref()),
     };
     std::process::exit(code);

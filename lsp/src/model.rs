@@ -138,7 +138,8 @@ fn shift_expr(e: &mut subst::Expr, by: usize) {
     }
 }
 
-fn shift_scan(scan: &mut subst::Scan, by: usize) {
+/// Moves a scan's ranges by `by` bytes (from scalar-relative to file-relative).
+pub fn shift_scan(scan: &mut subst::Scan, by: usize) {
     for e in &mut scan.exprs {
         shift_expr(e, by);
     }
@@ -205,7 +206,9 @@ impl<'a> FluxKs<'a> {
             patches: seq(&["patches"]).iter().filter_map(PatchNode::read).collect(),
         }
     }
-    /// Whether Flux runs substitution for this Kustomization at all.
+    /// Whether the spec asks for substitution: a variable, a source, or
+    /// `substituteStrategy: Always`. Flux then substitutes only when it loads at least one
+    /// variable (or always): the project decides, once the sources are resolved.
     pub fn substitutes(&self) -> bool {
         !self.substitute.is_empty() || !self.substitute_from.is_empty() || self.substitute_always
     }
@@ -262,6 +265,8 @@ pub struct KustomizeFile<'a> {
     /// Files named by patches, generators and similar fields (checked for existence).
     pub file_refs: Vec<&'a Node>,
     pub generators: Vec<Generator<'a>>,
+    /// `replacements` entries: inline, or `{path: file}`.
+    pub replacements: Vec<&'a Node>,
     /// Annotations/labels set on everything it builds disable substitution.
     pub subst_disabled: bool,
 }
@@ -342,6 +347,7 @@ impl<'a> KustomizeFile<'a> {
             patches,
             file_refs,
             generators,
+            replacements: seq("replacements").iter().collect(),
             subst_disabled: disables(root.get("commonAnnotations")) || disables(root.get("commonLabels")) || labels_disable,
         }
     }

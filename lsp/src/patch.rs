@@ -3,7 +3,8 @@
 //! `postBuild`, `decryption`… to every child).
 //!
 //! Owns: reading a patch (inline or from a file; strategic merge or JSON 6902), matching a
-//! target selector, and applying it to a `Node` while recording which file each patched-in
+//! target selector (kustomize's `Selector`, also used for `replacements` targets), and
+//! applying it to a `Node` while recording which file each patched-in
 //! node comes from. Everything else kustomize does to objects is out of scope.
 
 use crate::model::{group_of, FileModel};
@@ -43,7 +44,9 @@ pub struct Selector {
 }
 
 impl Selector {
-    fn read(target: &Node) -> Selector {
+    /// Reads a kustomize selector (`group`, `kind`, `name` as an anchored regex, `namespace`,
+    /// `labelSelector`, `annotationSelector`).
+    pub fn read(target: &Node) -> Selector {
         let s = |k: &str| target.str_at(&[k]).map(str::to_string);
         Selector {
             group: s("group"),
@@ -53,6 +56,40 @@ impl Selector {
             label_selector: s("labelSelector"),
             annotation_selector: s("annotationSelector"),
         }
+    }
+
+    /// Whether an object matches (`namespace`: where it lands, if set by the build).
+    pub fn matches(&self, obj: &Node, namespace: Option<&str>) -> bool {
+        let sel = self;
+        let api = obj.str_at(&["apiVersion"]).unwrap_or("");
+        if sel.group.as_deref().is_some_and(|g| g != group_of(api)) {
+            return false;
+        }
+        if sel.kind.as_deref().is_some_and(|k| Some(k) != obj.str_at(&["kind"])) {
+            return false;
+        }
+        if let Some(re) = &sel.name {
+            if !obj.str_at(&["metadata", "name"]).is_some_and(|n| re.is_match(n)) {
+                return false;
+            }
+        }
+        if let Some(ns) = &sel.namespace {
+            let actual = namespace.or_else(|| obj.str_at(&["metadata", "namespace"]));
+            if actual != Some(ns.as_str()) {
+                return false;
+            }
+        }
+        if let Some(ls) = &sel.label_selector {
+            if !matches_selector(ls, obj.at(&["metadata", "labels"])) {
+                return false;
+            }
+        }
+        if let Some(a) = &sel.annotation_selector {
+            if !matches_selector(a, obj.at(&["metadata", "annotations"])) {
+                return false;
+            }
+        }
+        true
     }
 }
 
@@ -137,36 +174,7 @@ impl Patch {
 
     /// Whether the patch applies to an object (`namespace`: where it lands).
     pub fn targets(&self, obj: &Node, namespace: Option<&str>) -> bool {
-        let sel = &self.selector;
-        let api = obj.str_at(&["apiVersion"]).unwrap_or("");
-        if sel.group.as_deref().is_some_and(|g| g != group_of(api)) {
-            return false;
-        }
-        if sel.kind.as_deref().is_some_and(|k| Some(k) != obj.str_at(&["kind"])) {
-            return false;
-        }
-        if let Some(re) = &sel.name {
-            if !obj.str_at(&["metadata", "name"]).is_some_and(|n| re.is_match(n)) {
-                return false;
-            }
-        }
-        if let Some(ns) = &sel.namespace {
-            let actual = namespace.or_else(|| obj.str_at(&["metadata", "namespace"]));
-            if actual != Some(ns.as_str()) {
-                return false;
-            }
-        }
-        if let Some(ls) = &sel.label_selector {
-            if !matches_selector(ls, obj.at(&["metadata", "labels"])) {
-                return false;
-            }
-        }
-        if let Some(a) = &sel.annotation_selector {
-            if !matches_selector(a, obj.at(&["metadata", "annotations"])) {
-                return false;
-            }
-        }
-        true
+        self.selector.matches(obj, namespace)
     }
 
     /// Applies the patch; nodes it adds get a `src` pointing at this patch's file in `srcs`.

@@ -155,6 +155,8 @@ pub struct Placement {
     pub name_prefix: Arc<str>,
     pub name_suffix: Arc<str>,
     pub subst_disabled: bool,
+    /// Its name or namespace is set by kustomize `replacements`: not known from its source.
+    pub name_replaced: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -213,11 +215,34 @@ const MAX_INCLUDE_DEPTH: usize = 256;
 
 impl Project {
     pub fn build(snap: &Snapshot) -> Project {
-        let mut b = Builder { snap, generated: Vec::new(), kbuild_cache: FxHashMap::default(), include_cycles: Vec::new(), patch_cache: FxHashMap::default() };
+        let mut b = Builder {
+            snap,
+            generated: Vec::new(),
+            kbuild_cache: FxHashMap::default(),
+            include_cycles: Vec::new(),
+            patch_cache: FxHashMap::default(),
+            flux_applied: None,
+        };
         let specs = discover_clusters(snap, &mut b);
         let mut clusters = Vec::new();
-        for spec in specs {
+        for spec in &specs {
             clusters.push(b.walk_cluster(spec));
+        }
+        // A source "outside Flux" must be applied by Flux in no cluster at all (a bootstrap
+        // folder); one that another cluster applies is missing here. Only known once every
+        // cluster is walked: walk again the clusters that used such a source.
+        let outside = |c: &Cluster| c.kss.iter().any(|k| k.sources.iter().any(|s| matches!(s.found, SourceFound::OutsideFlux(_))));
+        if clusters.iter().any(outside) {
+            let applied: FxHashSet<ObjLoc> = clusters
+                .iter()
+                .flat_map(|c| c.placements.iter().filter_map(|p| if let Placed::Object(l) = p.obj { Some(l) } else { None }))
+                .collect();
+            b.flux_applied = Some(applied);
+            for (i, spec) in specs.iter().enumerate() {
+                if outside(&clusters[i]) {
+                    clusters[i] = b.walk_cluster(spec);
+                }
+            }
         }
         let mut include_cycles = b.include_cycles;
         include_cycles.sort_by(|a, b| (a.0.file, a.0.range.start).cmp(&(b.0.file, b.0.range.start)));
@@ -255,7 +280,7 @@ fn strip_dot(p: &str) -> &str {
 
 fn discover_clusters(snap: &Snapshot, b: &mut Builder) -> Vec<ClusterSpec> {
     let mut specs: Vec<ClusterSpec> = Vec::new();
-    let flux_version_strict = |root: &RelPath, explicit: Option<&str>| -> bool { strict_for(snap, root, explicit) };
+    let flux_version_strict = |root: &RelPath, explicit: Option<&str>| -> bool { strict_for(snap, root, explicit, None) };
     if !snap.config.clusters.is_empty() {
         for c in &snap.config.clusters {
             let root = RelPath::new(strip_dot(&c.path)).unwrap_or_default();
@@ -288,7 +313,8 @@ fn discover_clusters(snap: &Snapshot, b: &mut Builder) -> Vec<ClusterSpec> {
     if !roots.is_empty() {
         let names = cluster_names(&roots.iter().map(|r| r.0.clone()).collect::<Vec<_>>());
         for ((root, loc, version), name) in roots.into_iter().zip(names) {
-            let strict = flux_version_strict(&root, version.as_deref());
+            // A FluxInstance sets the feature gate in its own patches.
+            let strict = strict_for(snap, &root, version.as_deref(), Some(snap.file(loc.file)));
             let is_ks = snap.file(loc.file).objects[loc.obj as usize].is_flux_ks();
             specs.push(ClusterSpec {
                 name,
@@ -344,7 +370,7 @@ fn discover_clusters(snap: &Snapshot, b: &mut Builder) -> Vec<ClusterSpec> {
         name: "default".into(),
         root: RelPath::root(),
         origin: ClusterOrigin::Default,
-        strict: strict_for(snap, &RelPath::root(), None),
+        strict: strict_for(snap, &RelPath::root(), None, None),
         root_ks: None,
         seeds,
     });
@@ -378,8 +404,9 @@ fn cluster_names(roots: &[RelPath]) -> Vec<String> {
 }
 
 /// Whether unset variables fail the build in the cluster rooted at `root`: Flux >= 2.9 does
-/// by default; older Flux only with the StrictPostBuildSubstitutions gate.
-fn strict_for(snap: &Snapshot, root: &RelPath, explicit_version: Option<&str>) -> bool {
+/// by default; older Flux only with the StrictPostBuildSubstitutions gate, set in the
+/// cluster's bootstrap manifests or in `bootstrap` (the FluxInstance's file).
+fn strict_for(snap: &Snapshot, root: &RelPath, explicit_version: Option<&str>, bootstrap: Option<&FileModel>) -> bool {
     let parse = |v: &str| -> Option<(u32, u32)> {
         let v = v.trim().trim_start_matches('v');
         let mut it = v.split('.');
@@ -388,7 +415,7 @@ fn strict_for(snap: &Snapshot, root: &RelPath, explicit_version: Option<&str>) -
         Some((major, minor))
     };
     let mut version = explicit_version.and_then(parse);
-    let mut gate = false;
+    let mut gate = bootstrap.is_some_and(|f| f.text.contains("StrictPostBuildSubstitutions=true"));
     // The bootstrap manifests live in the cluster's folder (flux-system/gotk-components.yaml).
     for f in snap.files.iter().filter(|f| f.path.starts_with(root)) {
         let name = f.path.file_name();
@@ -421,6 +448,8 @@ pub struct Inst {
     pub name_prefix: Arc<str>,
     pub name_suffix: Arc<str>,
     pub subst_disabled: bool,
+    /// Its name or namespace is set by kustomize `replacements`.
+    pub name_replaced: bool,
     /// Kustomize patches that target this object, innermost first (only recorded for Flux
     /// Kustomizations, whose spec the model reads).
     pub patches: Vec<Arc<patch::Patch>>,
@@ -432,6 +461,8 @@ struct Builder<'s> {
     kbuild_cache: FxHashMap<RelPath, Arc<Vec<Inst>>>,
     include_cycles: Vec<(Loc, Vec<RelPath>)>,
     patch_cache: FxHashMap<(FileIdx, usize), Arc<Vec<patch::Patch>>>,
+    /// Every object that Flux applies in some cluster, once all clusters are walked.
+    flux_applied: Option<FxHashSet<ObjLoc>>,
 }
 
 fn empty() -> Arc<str> {
@@ -530,6 +561,7 @@ impl<'s> Builder<'s> {
                     name_prefix: empty(),
                     name_suffix: empty(),
                     subst_disabled: g.subst_disabled,
+                    name_replaced: false,
                     patches: Vec::new(),
                 });
             }
@@ -537,7 +569,15 @@ impl<'s> Builder<'s> {
         // Transformations that matter to the model.
         let ns: Option<Arc<str>> = k.namespace.map(Arc::from);
         let patches = self.kustomize_patches(kfi, dir, &k);
+        let renames = replacement_renames(snap, dir, &k);
         for inst in &mut out {
+            if let (Placed::Object(l), false) = (inst.obj, renames.is_empty()) {
+                let f = snap.file(l.file);
+                let root = f.root(&f.objects[l.obj as usize]);
+                if renames.iter().any(|(sel, rejects)| sel.matches(root, inst.namespace.as_deref()) && !rejects.iter().any(|r| r.matches(root, inst.namespace.as_deref()))) {
+                    inst.name_replaced = true;
+                }
+            }
             if let Some(ns) = &ns {
                 inst.namespace = Some(ns.clone());
             }
@@ -634,9 +674,9 @@ impl<'s> Builder<'s> {
         })
     }
 
-    fn walk_cluster(&mut self, spec: ClusterSpec) -> Cluster {
+    fn walk_cluster(&mut self, spec: &ClusterSpec) -> Cluster {
         let mut sources = SourceIndex::default();
-        let mut cluster = self.walk_once(&spec, &sources);
+        let mut cluster = self.walk_once(spec, &sources);
         // Sources found late (a ConfigMap applied by a child) are visible to every
         // Kustomization at reconcile time: walk again with everything the cluster has.
         for _ in 0..3 {
@@ -645,7 +685,7 @@ impl<'s> Builder<'s> {
                 break;
             }
             sources = found;
-            cluster = self.walk_once(&spec, &sources);
+            cluster = self.walk_once(spec, &sources);
         }
         cluster
     }
@@ -699,7 +739,15 @@ impl<'s> Builder<'s> {
                 Arc::new(
                     ks.seeds
                         .iter()
-                        .map(|&l| Inst { obj: Placed::Object(l), namespace: None, name_prefix: empty(), name_suffix: empty(), subst_disabled: false, patches: Vec::new() })
+                        .map(|&l| Inst {
+                            obj: Placed::Object(l),
+                            namespace: None,
+                            name_prefix: empty(),
+                            name_suffix: empty(),
+                            subst_disabled: false,
+                            name_replaced: false,
+                            patches: Vec::new(),
+                        })
                         .collect(),
                 )
             } else {
@@ -723,6 +771,7 @@ impl<'s> Builder<'s> {
                     name_prefix: inst.name_prefix.clone(),
                     name_suffix: inst.name_suffix.clone(),
                     subst_disabled: inst.subst_disabled,
+                    name_replaced: inst.name_replaced,
                 });
                 let Placed::Object(l) = inst.obj else { continue };
                 let f = snap.file(l.file);
@@ -812,7 +861,7 @@ impl<'s> Builder<'s> {
             })
             .collect();
         // Variables: substituteFrom in order (later wins), then inline substitute.
-        let mut bindings = Bindings { enabled: ks.substitutes(), ..Default::default() };
+        let mut bindings = Bindings::default();
         let mut sources = Vec::new();
         for sf in &ks.substitute_from {
             let kind = sf.kind.and_then(text).unwrap_or_else(|| "ConfigMap".into());
@@ -821,7 +870,7 @@ impl<'s> Builder<'s> {
             let desc = format!("{kind} {own_ns}/{name}");
             let (found_at, entry) = match found {
                 Some(e) => (SourceFound::InCluster(e.at.clone()), Some(e.clone())),
-                None => match repo_source(snap, &kind, &own_ns, &name) {
+                None => match repo_source(snap, self.flux_applied.as_ref(), &kind, &own_ns, &name) {
                     Some(e) => (SourceFound::OutsideFlux(e.at.clone().expect("repo sources have a place")), Some(e)),
                     None => (SourceFound::Missing, None),
                 },
@@ -830,7 +879,8 @@ impl<'s> Builder<'s> {
                 Some(e) => {
                     for (k, v, at) in &e.vars {
                         let value = if kind == "Secret" { if matches!(v, Value::Unknown) { Value::Unknown } else { Value::Secret } } else { v.clone() };
-                        bindings.vars.insert(k.clone(), Binding { value, origin: at.clone(), from: desc.clone() });
+                        let from = if e.sops && value == Value::Unknown { format!("{desc} (SOPS-encrypted)") } else { desc.clone() };
+                        bindings.vars.insert(k.clone(), Binding { value, origin: at.clone(), from });
                     }
                     if e.opaque {
                         bindings.opaque.push(desc.clone());
@@ -843,8 +893,12 @@ impl<'s> Builder<'s> {
         }
         for (k, v) in &ks.substitute {
             let (Some(key), Some(val)) = (k.as_str(), text(v).or_else(|| v.as_str().map(str::to_string))) else { continue };
-            bindings.vars.insert(key.to_string(), Binding { value: Value::Known(val), origin: loc(k), from: format!("postBuild.substitute of {id}") });
+            bindings.vars.insert(key.to_string(), Binding { value: Value::Known(strip_newlines(val)), origin: loc(k), from: format!("postBuild.substitute of {id}") });
         }
+        // Flux substitutes only when it loaded at least one variable (sources that exist but
+        // are empty, or optional ones that are missing, load none), or when told to always.
+        // A source whose keys cannot be read may hold variables: assume it does.
+        bindings.enabled = ks.substitute_always || !bindings.vars.is_empty() || !bindings.opaque.is_empty();
         let mut patches = Vec::new();
         if let Some(&file) = srcs.first() {
             for p in &ks.patches {
@@ -877,6 +931,7 @@ fn push_file_objects(snap: &Snapshot, fi: FileIdx, out: &mut Vec<Inst>) {
             name_prefix: empty(),
             name_suffix: empty(),
             subst_disabled: false,
+            name_replaced: false,
             patches: Vec::new(),
         });
     }
@@ -897,6 +952,42 @@ fn read_patch(snap: &Snapshot, kfi: FileIdx, dir: &RelPath, p: &PatchNode) -> Ve
         }
     }
     Vec::new()
+}
+
+/// The targets of a kustomization's `replacements` (inline, or from files) that set
+/// `metadata.name` or `metadata.namespace`: each selector with its rejects.
+fn replacement_renames(snap: &Snapshot, dir: &RelPath, k: &KustomizeFile) -> Vec<(patch::Selector, Vec<patch::Selector>)> {
+    let mut entries: Vec<&Node> = Vec::new();
+    for r in &k.replacements {
+        match r.str_at(&["path"]).and_then(|p| dir.join(p)).and_then(|p| snap.file_idx(&p)) {
+            Some(fi) => {
+                for d in snap.file(fi).yaml.documents.iter().filter_map(|d| d.root.as_ref()) {
+                    match d.as_seq() {
+                        Some(items) => entries.extend(items),
+                        None => entries.push(d),
+                    }
+                }
+            }
+            None => entries.push(r),
+        }
+    }
+    let mut out = Vec::new();
+    for e in entries {
+        for t in e.get("targets").and_then(Node::as_seq).unwrap_or(&[]) {
+            let renames = t
+                .get("fieldPaths")
+                .and_then(Node::as_seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(Node::as_str)
+                .any(|p| p.starts_with("metadata.name") || p.starts_with("metadata.namespace"));
+            if let (true, Some(sel)) = (renames, t.get("select")) {
+                let rejects = t.get("reject").and_then(Node::as_seq).unwrap_or(&[]).iter().map(patch::Selector::read).collect();
+                out.push((patch::Selector::read(sel), rejects));
+            }
+        }
+    }
+    out
 }
 
 fn read_flux_patch(snap: &Snapshot, file: FileIdx, srcs: &[FileIdx], p: &PatchNode) -> Vec<patch::Patch> {
@@ -969,6 +1060,8 @@ pub struct SourceEntry {
     pub vars: Vec<(String, Value, Option<Loc>)>,
     pub opaque: bool,
     pub at: Option<Loc>,
+    /// A SOPS-encrypted manifest: its `ENC[...]` values are `Value::Unknown`.
+    pub sops: bool,
 }
 
 /// ConfigMaps and Secrets (and what produces Secrets) of one cluster, by kind/ns/name.
@@ -996,7 +1089,7 @@ impl SourceIndex {
                 Placed::Generated(g) => {
                     let g = &generated[g as usize];
                     let vars = g.entries.iter().map(|(k, v, at)| (k.clone(), v.clone().map(Value::Known).unwrap_or(Value::Unknown), Some(at.clone()))).collect();
-                    Some(((if g.secret { "Secret" } else { "ConfigMap" }).to_string(), g.name.clone(), SourceEntry { vars, opaque: g.opaque, at: Some(g.at.clone()) }))
+                    Some(((if g.secret { "Secret" } else { "ConfigMap" }).to_string(), g.name.clone(), SourceEntry { vars, opaque: g.opaque, at: Some(g.at.clone()), sops: false }))
                 }
             };
             if let Some((kind, name, e)) = found {
@@ -1025,17 +1118,20 @@ pub fn source_of_object(f: &FileModel, fi: FileIdx, o: &Object) -> Option<(Strin
     match (o.group(), o.kind.as_str()) {
         ("", "ConfigMap") => {
             let vars = keys_of(root.get("data"), &|v| match v.as_scalar() {
-                Some(s) => Value::Known(s.value.clone()),
+                Some(s) if is_sops_encrypted(&s.value) => Value::Unknown,
+                Some(s) => Value::Known(strip_newlines(s.value.clone())),
                 None => Value::Unknown,
             });
-            Some(("ConfigMap".into(), name, SourceEntry { vars, opaque: false, at }))
+            let sops = root.get("sops").is_some() || vars.iter().any(|(_, v, _)| *v == Value::Unknown);
+            Some(("ConfigMap".into(), name, SourceEntry { vars, opaque: false, at, sops }))
         }
         ("", "Secret") => {
-            let sops = root.get("sops").is_some();
-            let v = |_: &Node| if sops { Value::Unknown } else { Value::Secret };
+            // SOPS leaves keys readable and encrypts values (all, or those its rules select).
+            let v = |n: &Node| if n.as_str().is_some_and(is_sops_encrypted) { Value::Unknown } else { Value::Secret };
             let mut vars = keys_of(root.get("data"), &v);
             vars.extend(keys_of(root.get("stringData"), &v));
-            Some(("Secret".into(), name, SourceEntry { vars, opaque: false, at }))
+            let sops = root.get("sops").is_some() || vars.iter().any(|(_, v, _)| *v == Value::Unknown);
+            Some(("Secret".into(), name, SourceEntry { vars, opaque: false, at, sops }))
         }
         ("external-secrets.io", "ExternalSecret") => {
             let target = root.str_at(&["spec", "target", "name"]).map(str::to_string).unwrap_or(name);
@@ -1051,35 +1147,53 @@ pub fn source_of_object(f: &FileModel, fi: FileIdx, o: &Object) -> Option<(Strin
                 .collect();
             vars.extend(keys_of(root.at(&["spec", "target", "template", "data"]), &|_| Value::Unknown));
             let opaque = root.at(&["spec", "dataFrom"]).is_some() || root.at(&["spec", "target", "template", "templateFrom"]).is_some();
-            Some(("Secret".into(), target, SourceEntry { vars, opaque, at }))
+            Some(("Secret".into(), target, SourceEntry { vars, opaque, at, sops: false }))
         }
         ("bitnami.com", "SealedSecret") => {
             let target = root.str_at(&["spec", "template", "metadata", "name"]).map(str::to_string).unwrap_or(name);
             let vars = keys_of(root.at(&["spec", "encryptedData"]), &|_| Value::Unknown);
-            Some(("Secret".into(), target, SourceEntry { vars, opaque: false, at }))
+            Some(("Secret".into(), target, SourceEntry { vars, opaque: false, at, sops: false }))
         }
         ("onepassword.com", "OnePasswordItem") | ("secrets.doppler.com", "DopplerSecret") => {
-            Some(("Secret".into(), name, SourceEntry { vars: Vec::new(), opaque: true, at }))
+            Some(("Secret".into(), name, SourceEntry { vars: Vec::new(), opaque: true, at, sops: false }))
         }
         _ => None,
     }
 }
 
-/// A ConfigMap or Secret defined anywhere in the repository, for sources that Flux does not
-/// apply (created at bootstrap). Prefers the namespace asked for.
-fn repo_source(snap: &Snapshot, kind: &str, ns: &str, name: &str) -> Option<SourceEntry> {
+/// A ConfigMap or Secret defined in the repository but applied by Flux in no cluster, for
+/// sources created outside Flux (at bootstrap), in the namespace asked for (or in none,
+/// as `kubectl apply -n` would place it). Prefers an object that names the namespace.
+/// `flux_applied`: the objects Flux applies somewhere, once known.
+fn repo_source(snap: &Snapshot, flux_applied: Option<&FxHashSet<ObjLoc>>, kind: &str, ns: &str, name: &str) -> Option<SourceEntry> {
     let mut best: Option<(bool, SourceEntry)> = None;
     for (l, f, o) in iter_objects(snap) {
+        if flux_applied.is_some_and(|a| a.contains(&l)) {
+            continue;
+        }
         if let Some((k, n, e)) = source_of_object(f, l.file, o) {
-            if k == kind && n == name {
-                let same_ns = o.namespace.as_deref() == Some(ns);
-                if best.as_ref().is_none_or(|(b, _)| !*b && same_ns) {
-                    best = Some((same_ns, e));
-                }
+            let same_ns = o.namespace.as_deref() == Some(ns);
+            if k == kind && n == name && (same_ns || o.namespace.is_none()) && best.as_ref().is_none_or(|(b, _)| !*b && same_ns) {
+                best = Some((same_ns, e));
             }
         }
     }
     best.map(|(_, e)| e)
+}
+
+/// A value encrypted by SOPS: `ENC[AES256_GCM,data:...,iv:...,tag:...,type:str]`.
+pub fn is_sops_encrypted(v: &str) -> bool {
+    v.starts_with("ENC[") && v.ends_with(']')
+}
+
+/// Flux removes every "\n" from a variable's value before substituting
+/// (fluxcd/pkg kustomize: `strings.ReplaceAll(v, "\n", "")`).
+fn strip_newlines(v: String) -> String {
+    if v.contains('\n') {
+        v.replace('\n', "")
+    } else {
+        v
+    }
 }
 
 /// The ObjRefNode type is re-exported for analyses that read references.

@@ -282,9 +282,24 @@ pub fn parse_embedded(text: &str, range: TextRange) -> ParsedYaml {
         t
     });
     match tree {
-        Some(t) => convert(text, &t),
+        Some(t) => convert_tree(text, &t),
         None => ParsedYaml::default(),
     }
+}
+
+/// Start offsets of the lines that are document markers (`---` alone or followed by a space).
+/// A `---` line at column 0 always ends the document before it, even inside a block scalar.
+fn document_starts(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let l = line.trim_end_matches(['\n', '\r']);
+        if l == "---" || l.starts_with("--- ") || l.starts_with("---\t") {
+            out.push(at);
+        }
+        at += line.len();
+    }
+    out
 }
 
 fn point_of(text: &str, offset: usize) -> tree_sitter::Point {
@@ -305,8 +320,34 @@ pub fn parse(text: &str) -> ParsedYaml {
     }
 }
 
-/// Converts a tree-sitter tree of `text` into documents.
+/// Converts a tree-sitter tree of `text` into documents. When the tree has a syntax error
+/// and the file holds several documents, each document is parsed again on its own, so that
+/// one broken document does not hide the others (tree-sitter's error recovery often swallows
+/// everything after the error).
 pub fn convert(text: &str, tree: &Tree) -> ParsedYaml {
+    if tree.root_node().has_error() {
+        let mut starts = document_starts(text);
+        if !starts.is_empty() {
+            if starts[0] != 0 {
+                starts.insert(0, 0);
+            }
+            let mut out = ParsedYaml::default();
+            for (i, &start) in starts.iter().enumerate() {
+                let end = starts.get(i + 1).copied().unwrap_or(text.len());
+                let part = parse_embedded(text, start..end);
+                out.problems.extend(part.problems);
+                out.documents.extend(part.documents.into_iter().filter(|d| d.root.is_some() || d.range.start < d.range.end));
+            }
+            if out.documents.is_empty() {
+                out.documents.push(Document { range: 0..text.len(), root: None });
+            }
+            return out;
+        }
+    }
+    convert_tree(text, tree)
+}
+
+fn convert_tree(text: &str, tree: &Tree) -> ParsedYaml {
     let k = kinds();
     let mut out = ParsedYaml::default();
     let root = tree.root_node();

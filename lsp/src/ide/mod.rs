@@ -9,6 +9,12 @@
 //! - `outline`: document/workspace symbols, document links, inlay hints, code lenses;
 //! - `render`: a file as one cluster's Flux would apply it.
 
+pub mod complete;
+pub mod locate;
+pub mod nav;
+pub mod outline;
+pub mod render;
+
 use crate::files::{RelPath, TextRange};
 
 /// A place the editor can show or jump to.

@@ -12,11 +12,12 @@
 mod convert;
 mod docs;
 mod log;
+mod requests;
 
 use crate::files::RelPath;
 use crate::host::{AnalysisHost, Change};
 use crate::workspace;
-use convert::{lsp_range, to_uri};
+use convert::to_uri;
 use docs::Doc;
 pub use log::{set_level, Level};
 use std::collections::HashMap;
@@ -39,11 +40,11 @@ pub(crate) struct Root {
     pub loose: bool,
 }
 
-#[derive(Default)]
 pub(crate) struct Inner {
     pub roots: Vec<Root>,
     pub docs: HashMap<Uri, Doc>,
     pub focus_cluster: Option<String>,
+    pub inlay_hints: bool,
     /// Diagnostics last published, per URI (to clear fixed ones and skip unchanged ones).
     pub published: HashMap<Uri, Vec<Diagnostic>>,
 }
@@ -73,7 +74,8 @@ pub struct Backend {
 pub async fn run() {
     let (service, socket) = LspService::build(|client| {
         let (tx, rx) = watch::channel(0u64);
-        Backend { client, state: Arc::new(State { inner: Mutex::new(Inner::default()), dirty: tx }), dirty_rx: Mutex::new(Some(rx)) }
+        let inner = Inner { roots: Vec::new(), docs: HashMap::new(), focus_cluster: None, inlay_hints: true, published: HashMap::new() };
+        Backend { client, state: Arc::new(State { inner: Mutex::new(inner), dirty: tx }), dirty_rx: Mutex::new(Some(rx)) }
     })
     .finish();
     Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
@@ -369,6 +371,23 @@ impl LanguageServer for Backend {
                     workspace_folders: Some(WorkspaceFoldersServerCapabilities { supported: Some(true), change_notifications: Some(OneOf::Left(true)) }),
                     file_operations: None,
                 }),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions { prepare_provider: Some(true), work_done_progress_options: Default::default() })),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec!["{".into(), "/".into(), ".".into()]),
+                    ..Default::default()
+                }),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
+                document_link_provider: Some(DocumentLinkOptions { resolve_provider: Some(false), work_done_progress_options: Default::default() }),
+                inlay_hint_provider: Some(OneOf::Left(true)),
+                code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: requests::COMMANDS.iter().map(|c| c.to_string()).collect(),
+                    work_done_progress_options: Default::default(),
+                }),
                 ..Default::default()
             },
             offset_encoding: None,
@@ -454,6 +473,43 @@ impl LanguageServer for Backend {
         }
     }
 
+    async fn hover(&self, p: HoverParams) -> Result<Option<Hover>> {
+        self.hover_impl(p).await
+    }
+    async fn goto_definition(&self, p: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        self.definition_impl(p).await
+    }
+    async fn references(&self, p: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        self.references_impl(p).await
+    }
+    async fn prepare_rename(&self, p: TextDocumentPositionParams) -> Result<Option<PrepareRenameResponse>> {
+        self.prepare_rename_impl(p).await
+    }
+    async fn rename(&self, p: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        self.rename_impl(p).await
+    }
+    async fn completion(&self, p: CompletionParams) -> Result<Option<CompletionResponse>> {
+        self.completion_impl(p).await
+    }
+    async fn document_symbol(&self, p: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        self.document_symbol_impl(p).await
+    }
+    async fn symbol(&self, p: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {
+        self.workspace_symbol_impl(p).await
+    }
+    async fn document_link(&self, p: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        self.document_link_impl(p).await
+    }
+    async fn inlay_hint(&self, p: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        self.inlay_hint_impl(p).await
+    }
+    async fn code_lens(&self, p: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        self.code_lens_impl(p).await
+    }
+    async fn execute_command(&self, p: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        self.execute_command_impl(p).await
+    }
+
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         let settings = params.settings.get("gitops-lsp").cloned().unwrap_or(params.settings);
         apply_settings(&mut self.state.lock(), &settings);
@@ -494,19 +550,12 @@ fn apply_settings(inner: &mut Inner, v: &serde_json::Value) {
     if let Some(c) = v.get("cluster") {
         inner.focus_cluster = c.as_str().filter(|s| !s.is_empty()).map(str::to_string);
     }
+    if let Some(b) = v.get("inlayHints").and_then(|b| b.as_bool()) {
+        inner.inlay_hints = b;
+    }
     if let Some(l) = v.get("logLevel").and_then(|l| l.as_str()) {
         if let Some(level) = Level::parse(l) {
             set_level(level);
         }
     }
-}
-
-#[allow(dead_code)]
-fn unused(_: Range) -> Range {
-    lsp_range(&crate::files::LineIndex::default(), "", 0..0)
-}
-
-#[allow(dead_code)]
-fn as_internal<T>(r: std::result::Result<T, tokio::task::JoinError>) -> Result<T> {
-    r.map_err(internal)
 }
