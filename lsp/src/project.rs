@@ -6,6 +6,18 @@
 //! one; which objects each Flux Kustomization applies; and the variable bindings of every
 //! (cluster, Flux Kustomization). Pure: reads only the `Snapshot`. Reports nothing itself:
 //! `analysis` turns what it records into diagnostics.
+//!
+//! Clusters, in order of precedence: the `[[cluster]]` entries of `.gitops-lsp.toml`; else
+//! one per bootstrap object (a Flux Kustomization named `flux-system`, or a flux-operator
+//! `FluxInstance`), rooted at its `spec.path` / `spec.sync.path`; else one per folder
+//! directly under a folder named `clusters`; else one cluster `default` made of the Flux
+//! Kustomizations that nothing else includes.
+//!
+//! Variables follow kustomize-controller: `substituteFrom` entries in order (a later one
+//! wins; a missing `optional` one defines nothing), then `postBuild.substitute`; every "\n"
+//! is removed from values; substitution runs only when at least one variable was loaded
+//! (or `substituteStrategy: Always`). A source that no cluster's Flux applies but that the
+//! repository defines (a bootstrap folder) still provides its keys.
 
 use crate::files::{RelPath, TextRange};
 use crate::model::{self, FileModel, FluxKs, KustomizeFile, Object, ObjRefNode, PatchNode};
@@ -66,6 +78,8 @@ pub struct Binding {
 /// The variables Flux substitutes for one (cluster, Flux Kustomization).
 #[derive(Clone, Debug, Default)]
 pub struct Bindings {
+    /// Flux substitutes at all: a variable was loaded, a source's keys cannot be read, or
+    /// `substituteStrategy: Always`. Otherwise `${...}` is applied as written.
     pub enabled: bool,
     pub vars: FxHashMap<String, Binding>,
     /// Sources whose keys cannot be read: any name may come from them.
@@ -222,6 +236,8 @@ impl Project {
             include_cycles: Vec::new(),
             patch_cache: FxHashMap::default(),
             flux_applied: None,
+            repo_sources: None,
+            source_roots: FxHashMap::default(),
         };
         let specs = discover_clusters(snap, &mut b);
         let mut clusters = Vec::new();
@@ -245,7 +261,7 @@ impl Project {
             }
         }
         let mut include_cycles = b.include_cycles;
-        include_cycles.sort_by(|a, b| (a.0.file, a.0.range.start).cmp(&(b.0.file, b.0.range.start)));
+        include_cycles.sort_by_key(|c| (c.0.file, c.0.range.start));
         include_cycles.dedup_by(|a, b| a.0 == b.0);
         Project { clusters, generated: b.generated, include_cycles }
     }
@@ -463,7 +479,14 @@ struct Builder<'s> {
     patch_cache: FxHashMap<(FileIdx, usize), Arc<Vec<patch::Patch>>>,
     /// Every object that Flux applies in some cluster, once all clusters are walked.
     flux_applied: Option<FxHashSet<ObjLoc>>,
+    /// Every ConfigMap and Secret of the repository by (kind, name), built on first use.
+    repo_sources: Option<RepoSources>,
+    /// Where each Flux source's files live, by (kind, name, namespace).
+    source_roots: FxHashMap<(String, String, String), SourceRoot>,
 }
+
+/// (kind, name) -> the objects that define it: where, their own namespace, their keys.
+type RepoSources = FxHashMap<(String, String), Vec<(ObjLoc, Option<String>, SourceEntry)>>;
 
 fn empty() -> Arc<str> {
     Arc::from("")
@@ -674,6 +697,34 @@ impl<'s> Builder<'s> {
         })
     }
 
+    /// A ConfigMap or Secret defined in the repository but applied by Flux in no cluster, for
+    /// sources created outside Flux (at bootstrap), in the namespace asked for (or in none,
+    /// as `kubectl apply -n` would place it). Prefers an object that names the namespace.
+    /// Objects that Flux applies somewhere are excluded once they are known.
+    fn repo_source(&mut self, kind: &str, ns: &str, name: &str) -> Option<SourceEntry> {
+        let snap = self.snap;
+        let all = self.repo_sources.get_or_insert_with(|| {
+            let mut m: RepoSources = FxHashMap::default();
+            for (l, f, o) in iter_objects(snap) {
+                if let Some((k, n, e)) = source_of_object(f, l.file, o) {
+                    m.entry((k, n)).or_default().push((l, o.namespace.clone(), e));
+                }
+            }
+            m
+        });
+        let mut best: Option<(bool, &SourceEntry)> = None;
+        for (l, obj_ns, e) in all.get(&(kind.to_string(), name.to_string()))?.iter() {
+            if self.flux_applied.as_ref().is_some_and(|a| a.contains(l)) {
+                continue;
+            }
+            let same_ns = obj_ns.as_deref() == Some(ns);
+            if (same_ns || obj_ns.is_none()) && best.is_none_or(|(b, _)| !b && same_ns) {
+                best = Some((same_ns, e));
+            }
+        }
+        best.map(|(_, e)| e.clone())
+    }
+
     fn walk_cluster(&mut self, spec: &ClusterSpec) -> Cluster {
         let mut sources = SourceIndex::default();
         let mut cluster = self.walk_once(spec, &sources);
@@ -706,7 +757,7 @@ impl<'s> Builder<'s> {
                 let f = snap.file(loc.file);
                 let o = &f.objects[loc.obj as usize];
                 let node = f.root(o).clone();
-                self.ks_node(&cluster, &node, vec![loc.file], Some(loc), None, None, o.namespace.as_deref(), known)
+                self.ks_node(&node, vec![loc.file], Some(loc), None, None, o.namespace.as_deref(), known)
             }
             None => KsNode {
                 id: NsName { namespace: "flux-system".into(), name: if spec.origin == ClusterOrigin::Default { "(default)".into() } else { "(root)".into() } },
@@ -787,7 +838,7 @@ impl<'s> Builder<'s> {
                 for p in inst.patches.iter().map(|p| &**p).chain(parent_patches) {
                     p.apply(&mut node, &mut srcs);
                 }
-                let child = self.ks_node(&cluster, &node, srcs, Some(l), Some(ks_idx), Some(&ks.bindings), namespace.as_deref(), known);
+                let child = self.ks_node(&node, srcs, Some(l), Some(ks_idx), Some(&ks.bindings), namespace.as_deref(), known);
                 if cluster.ks_by_id.contains_key(&child.id) {
                     // The bootstrap Kustomization includes itself; a second copy is not a new node.
                     continue;
@@ -803,7 +854,6 @@ impl<'s> Builder<'s> {
     #[allow(clippy::too_many_arguments)]
     fn ks_node(
         &mut self,
-        cluster: &Cluster,
         node: &Node,
         srcs: Vec<FileIdx>,
         obj: Option<ObjLoc>,
@@ -832,7 +882,16 @@ impl<'s> Builder<'s> {
             let kind = sr.kind.and_then(text).unwrap_or_else(|| "GitRepository".into());
             let name = text(sr.name).unwrap_or_default();
             let sns = sr.namespace.and_then(text).unwrap_or_else(|| own_ns.clone());
-            match resolve_source(snap, cluster, &kind, &name, &sns) {
+            let key = (kind.clone(), name.clone(), sns.clone());
+            let root = match self.source_roots.get(&key) {
+                Some(r) => r.clone(),
+                None => {
+                    let r = resolve_source(snap, &kind, &name, &sns);
+                    self.source_roots.insert(key, r.clone());
+                    r
+                }
+            };
+            match root {
                 SourceRoot::Repo(d) => root_dir = d,
                 SourceRoot::External(why) => external = Some(why),
             }
@@ -870,7 +929,7 @@ impl<'s> Builder<'s> {
             let desc = format!("{kind} {own_ns}/{name}");
             let (found_at, entry) = match found {
                 Some(e) => (SourceFound::InCluster(e.at.clone()), Some(e.clone())),
-                None => match repo_source(snap, self.flux_applied.as_ref(), &kind, &own_ns, &name) {
+                None => match self.repo_source(&kind, &own_ns, &name) {
                     Some(e) => (SourceFound::OutsideFlux(e.at.clone().expect("repo sources have a place")), Some(e)),
                     None => (SourceFound::Missing, None),
                 },
@@ -997,13 +1056,14 @@ fn read_flux_patch(snap: &Snapshot, file: FileIdx, srcs: &[FileIdx], p: &PatchNo
     patch::Patch::from_inline(snap.file(f), f, inline, p.target)
 }
 
+#[derive(Clone)]
 enum SourceRoot {
     Repo(RelPath),
     External(String),
 }
 
 /// Where the files of a Flux source live: this repository (or a folder of it), or outside.
-fn resolve_source(snap: &Snapshot, cluster: &Cluster, kind: &str, name: &str, namespace: &str) -> SourceRoot {
+fn resolve_source(snap: &Snapshot, kind: &str, name: &str, namespace: &str) -> SourceRoot {
     for s in &snap.config.sources {
         if s.kind == kind && s.name == name && s.namespace.as_deref().unwrap_or("flux-system") == namespace {
             return match &s.path {
@@ -1027,7 +1087,6 @@ fn resolve_source(snap: &Snapshot, cluster: &Cluster, kind: &str, name: &str, na
         }
     }
     // Otherwise: a folder against which every path of that source resolves.
-    let _ = cluster;
     let mut paths: Vec<String> = Vec::new();
     for (_, f, o) in iter_objects(snap).filter(|(_, _, o)| o.is_flux_ks()) {
         let r = f.root(o);
@@ -1159,26 +1218,6 @@ pub fn source_of_object(f: &FileModel, fi: FileIdx, o: &Object) -> Option<(Strin
         }
         _ => None,
     }
-}
-
-/// A ConfigMap or Secret defined in the repository but applied by Flux in no cluster, for
-/// sources created outside Flux (at bootstrap), in the namespace asked for (or in none,
-/// as `kubectl apply -n` would place it). Prefers an object that names the namespace.
-/// `flux_applied`: the objects Flux applies somewhere, once known.
-fn repo_source(snap: &Snapshot, flux_applied: Option<&FxHashSet<ObjLoc>>, kind: &str, ns: &str, name: &str) -> Option<SourceEntry> {
-    let mut best: Option<(bool, SourceEntry)> = None;
-    for (l, f, o) in iter_objects(snap) {
-        if flux_applied.is_some_and(|a| a.contains(&l)) {
-            continue;
-        }
-        if let Some((k, n, e)) = source_of_object(f, l.file, o) {
-            let same_ns = o.namespace.as_deref() == Some(ns);
-            if k == kind && n == name && (same_ns || o.namespace.is_none()) && best.as_ref().is_none_or(|(b, _)| !*b && same_ns) {
-                best = Some((same_ns, e));
-            }
-        }
-    }
-    best.map(|(_, e)| e)
 }
 
 /// A value encrypted by SOPS: `ENC[AES256_GCM,data:...,iv:...,tag:...,type:str]`.

@@ -4,7 +4,9 @@
 //! the concrete syntax tree into small `Node` trees with byte ranges for every key and scalar,
 //! decoding scalar values and resolving their YAML 1.1 type the way Kubernetes' YAML reader
 //! (go-yaml v2) does, expanding aliases within a budget, and reporting syntax problems
-//! (errors, duplicate keys, runaway nesting). Knows nothing about Kubernetes.
+//! (errors, duplicate keys, runaway nesting); in a file with a syntax error each document is
+//! read on its own, so one broken document does not hide the next. Knows nothing about
+//! Kubernetes.
 
 use crate::files::TextRange;
 use std::cell::RefCell;
@@ -269,10 +271,13 @@ pub fn parse_tree(text: &str, old: Option<&Tree>) -> Option<Tree> {
 /// Parses only `range` of `text` (used for YAML held inside a block scalar, such as a
 /// kustomize patch), keeping positions in `text`'s coordinates.
 pub fn parse_embedded(text: &str, range: TextRange) -> ParsedYaml {
+    parse_range(text, range.clone(), point_of(text, range.start), point_of(text, range.end))
+}
+
+/// `parse_embedded` with the points of the range's ends already known.
+fn parse_range(text: &str, range: TextRange, start: tree_sitter::Point, end: tree_sitter::Point) -> ParsedYaml {
     let tree = PARSER.with(|p| {
         let mut p = p.borrow_mut();
-        let start = point_of(text, range.start);
-        let end = point_of(text, range.end);
         let r = tree_sitter::Range { start_byte: range.start, end_byte: range.end, start_point: start, end_point: end };
         if p.set_included_ranges(&[r]).is_err() {
             return None;
@@ -287,15 +292,16 @@ pub fn parse_embedded(text: &str, range: TextRange) -> ParsedYaml {
     }
 }
 
-/// Start offsets of the lines that are document markers (`---` alone or followed by a space).
-/// A `---` line at column 0 always ends the document before it, even inside a block scalar.
-fn document_starts(text: &str) -> Vec<usize> {
+/// Start offsets and rows of the lines that are document markers (`---` alone or followed by
+/// a space). A `---` line at column 0 always ends the document before it, even inside a
+/// block scalar.
+fn document_starts(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut at = 0;
-    for line in text.split_inclusive('\n') {
+    for (row, line) in text.split_inclusive('\n').enumerate() {
         let l = line.trim_end_matches(['\n', '\r']);
         if l == "---" || l.starts_with("--- ") || l.starts_with("---\t") {
-            out.push(at);
+            out.push((at, row));
         }
         at += line.len();
     }
@@ -328,13 +334,17 @@ pub fn convert(text: &str, tree: &Tree) -> ParsedYaml {
     if tree.root_node().has_error() {
         let mut starts = document_starts(text);
         if !starts.is_empty() {
-            if starts[0] != 0 {
-                starts.insert(0, 0);
+            if starts[0].0 != 0 {
+                starts.insert(0, (0, 0));
             }
+            let text_end = point_of(text, text.len());
             let mut out = ParsedYaml::default();
-            for (i, &start) in starts.iter().enumerate() {
-                let end = starts.get(i + 1).copied().unwrap_or(text.len());
-                let part = parse_embedded(text, start..end);
+            for (i, &(start, row)) in starts.iter().enumerate() {
+                let (end, end_point) = match starts.get(i + 1) {
+                    Some(&(e, r)) => (e, tree_sitter::Point { row: r, column: 0 }),
+                    None => (text.len(), text_end),
+                };
+                let part = parse_range(text, start..end, tree_sitter::Point { row, column: 0 }, end_point);
                 out.problems.extend(part.problems);
                 out.documents.extend(part.documents.into_iter().filter(|d| d.root.is_some() || d.range.start < d.range.end));
             }
@@ -893,6 +903,16 @@ mod tests {
         let s = "[".repeat(depth) + &"]".repeat(depth);
         let p = parse(&s);
         assert!(p.problems.iter().any(|x| x.kind == SyntaxProblemKind::TooDeep));
+    }
+
+    #[test]
+    fn a_broken_document_does_not_hide_the_next() {
+        let text = "a: {b: 1\n---\nkind: ConfigMap\nmetadata:\n  name: x\n---\nc: [\n";
+        let p = parse(text);
+        let middle = text.find("kind").unwrap()..text.rfind("---").unwrap();
+        assert!(p.problems.len() >= 2 && p.problems.iter().all(|x| x.range.end <= middle.start || x.range.start >= middle.end), "{:?}", p.problems);
+        let d = p.documents.iter().find_map(|d| d.root.as_ref().filter(|r| r.str_at(&["kind"]) == Some("ConfigMap"))).expect("the middle document");
+        assert_eq!(&text[d.at(&["metadata", "name"]).unwrap().range.clone()], "x");
     }
 
     #[test]

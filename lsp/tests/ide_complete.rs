@@ -259,6 +259,28 @@ fn depends_on_names_compact_sequence_with_partial_name() {
 }
 
 #[test]
+fn depends_on_names_when_the_document_does_not_parse() {
+    // `metadata: {name: late` is unclosed: the document has no tree at all.
+    let ks = r#"
+        #- /clusters/infra/more.yaml
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata: {name: late
+        spec:
+          dependsOn:
+            - name: w$0
+        "#;
+    check(
+        parse_parts(&[REPO, ks]),
+        expect![[r#"
+            replace `w`
+            Reference network — flux-system · ./apps/network · infra
+            Reference web — flux-system · ./apps/web · infra
+        "#]],
+    );
+}
+
+#[test]
 fn helm_release_depends_on_offers_helm_releases() {
     let hr = r#"
         #- /apps/web/other.yaml
@@ -454,6 +476,37 @@ fn reference_names_storage_class_and_substitute_from() {
             Reference cluster-secrets — Secret flux-system · infra
         "#]],
     );
+}
+
+#[test]
+fn source_ref_names_use_the_kind_written_below() {
+    let ks = r#"
+        #- /clusters/infra/more.yaml
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata:
+          name: late
+        spec:
+          sourceRef:
+            name: $0
+            kind: OCIRepository
+        ---
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: OCIRepository
+        metadata:
+          name: manifests
+          namespace: flux-system
+        ---
+        apiVersion: source.toolkit.fluxcd.io/v1
+        kind: GitRepository
+        metadata:
+          name: flux-system
+          namespace: flux-system
+        "#;
+    check(parse_parts(&[REPO, ks]), expect![[r#"
+        replace ``
+        Reference manifests — OCIRepository flux-system · infra
+    "#]]);
 }
 
 #[test]

@@ -540,6 +540,134 @@ fn hover_kind_of_object_with_substituted_name() {
     );
 }
 
+#[test]
+fn hover_remote_resource_is_not_fetched() {
+    check_hover(
+        parse_parts(&[
+            TWO_CLUSTERS,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+            "#- /apps/network/kustomization.yaml\nresources:\n  - pool.yaml\n  - https://github.com/example/x//deploy?ref=v1$0\n",
+        ]),
+        expect![[r#"
+            [https://github.com/example/x//deploy?ref=v1]
+            remote `https://github.com/example/x//deploy?ref=v1`: recorded, never fetched; the objects it holds are not analysed
+        "#]],
+    );
+}
+
+#[test]
+fn hover_flux_components_entry() {
+    check_hover(
+        parse_parts(&[
+            TWO_CLUSTERS.replacen("  path: ./apps/web\n", "  path: ./apps/web\n  components:\n    - ../../components/lab$0els\n", 1).as_str(),
+            WEB_DEPLOYMENT,
+            "#- /components/labels/kustomization.yaml\napiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - cm.yaml\n#- /components/labels/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: labels\n",
+        ]),
+        expect![[r#"
+            [../../components/labels]
+            component `../../components/labels`
+
+            - `components/labels` (kustomization.yaml, kind Component): builds 1 object: 1 ConfigMap
+        "#]],
+    );
+}
+
+#[test]
+fn hover_substitute_from_entries() {
+    let fx = |needle: &str, with: &str| parse_parts(&[TWO_CLUSTERS.replacen(needle, with, 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]);
+    check_hover(fx("        name: cluster-settings", "        name: cluster-set$0tings"), expect![[r#"
+        [cluster-settings]
+        **ConfigMap `cluster-settings`** (substituteFrom)
+
+        | cluster | target |
+        | --- | --- |
+        | infra | `flux-system/cluster-settings` in clusters/infra/settings.yaml:4 |
+
+        - 3 keys
+    "#]]);
+    check_hover(fx("        name: cluster-secrets", "        name: cluster-sec$0rets"), expect![[r#"
+        [cluster-secrets]
+        **Secret `cluster-secrets`** (substituteFrom)
+
+        | cluster | target |
+        | --- | --- |
+        | infra | `flux-system/cluster-secrets` in clusters/infra/secrets.yaml:4 |
+
+        - 1 key (values hidden)
+    "#]]);
+}
+
+#[test]
+fn hover_flux_source_ref() {
+    check_hover(
+        parse_parts(&[
+            TWO_CLUSTERS.replacen("    name: flux-system\n", "    name: flux-sys$0tem\n", 1).as_str(),
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+            r#"
+            #- /clusters/infra/flux-system/gotk-sync.yaml
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: GitRepository
+            metadata:
+              name: flux-system
+              namespace: flux-system
+            spec:
+              url: ssh://git@github.com/example/home-ops
+              ref:
+                branch: main
+            "#,
+        ]),
+        expect![[r#"
+            [flux-system]
+            **GitRepository `flux-system`** (sourceRef)
+
+            | cluster | target |
+            | --- | --- |
+            | infra | `flux-system/flux-system` in clusters/infra/flux-system/gotk-sync.yaml:4 |
+
+            - url: `ssh://git@github.com/example/home-ops`
+            - ref: branch `main`
+        "#]],
+    );
+}
+
+#[test]
+fn locate_classifies_the_cursor() {
+    use gitops_lsp::ide::locate;
+    let show = |fx: Fixture| match locate::at(&fx.analysis, &fx.file, fx.offset) {
+        Some(l) => {
+            let what = match &l.what {
+                locate::What::VarUse { expr } => format!("VarUse {}", expr.name),
+                locate::What::VarDef { .. } => "VarDef".to_string(),
+                locate::What::Ref(r) => format!("Ref {:?} {} {}", r.role, r.kind, r.name),
+                other => format!("{other:?}"),
+            };
+            format!("{what} [{}] obj={}", ide::slice(&fx, &fx.file, &l.range), l.obj.is_some())
+        }
+        None => "(none)".to_string(),
+    };
+    let ks = |needle: &str, with: &str| parse_parts(&[TWO_CLUSTERS.replacen(needle, with, 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: ${POOL_START}")]);
+    let got = [
+        show(ks("  path: ./apps/network", "  path: ./apps/net$0work")),
+        show(ks("    - name: network", "    - name: $0network")),
+        show(ks("    kind: GitRepository", "    kind: Git$0Repository")),
+        show(ks("  POOL_START: 10.0.0.100", "  POOL_START: 10.0$0.0.100")),
+        show(ks("  POOL_START: 10.0.0.100", "  POOL_START$0: 10.0.0.100")),
+        show(ks("kind: ConfigMap\nmetadata:\n  name: cluster-settings", "kind: Config$0Map\nmetadata:\n  name: cluster-settings")),
+        show(ks("  name: cluster-secrets\n  namespace", "  name: cluster-secrets$0\n  namespace")),
+    ];
+    expect![[r#"
+        FluxPath { raw: "./apps/network" } [./apps/network] obj=true
+        Ref DependsOn Kustomization network [network] obj=true
+        (none)
+        (none)
+        VarDef [POOL_START] obj=true
+        Kind [ConfigMap] obj=true
+        Name [cluster-secrets] obj=true"#]].assert_eq(&got.join("\n"));
+}
+
 // ---------------------------------------------------------------------------------------
 // Definition.
 
@@ -842,6 +970,28 @@ fn references_of_flux_kustomization_are_its_dependents() {
 }
 
 #[test]
+fn references_from_a_depends_on_entry() {
+    check_references(
+        parse_parts(&[TWO_CLUSTERS.replacen("    - name: network", "    - name: netw$0ork", 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]),
+        true,
+        expect![[r#"
+            clusters/infra/ks.yaml:4:9 `network`
+            clusters/infra/ks.yaml:25:13 `network`
+        "#]],
+    );
+}
+
+#[test]
+fn definition_on_a_definition_is_itself() {
+    check_definition(
+        parse_parts(&[TWO_CLUSTERS.replace("  ASN: \"64512\"", "  AS$0N: \"64512\"").as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]),
+        expect![[r#"
+            clusters/infra/settings.yaml:8:3 `ASN`
+        "#]],
+    );
+}
+
+#[test]
 fn references_of_settings_configmap_are_its_substitute_from_users() {
     check_references(
         parse_parts(&[TWO_CLUSTERS.replacen("  name: cluster-settings", "  name: cluster-$0settings", 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]),
@@ -1071,4 +1221,56 @@ fn home_ops_hover_depends_on_in_dragonfly() {
             | infra | `flux-system/cilium-clustermesh` in kubernetes/clusters/infra/infrastructure.yaml:284 | `./kubernetes/infrastructure/networking/cilium/clustermesh` | cilium-core, cilium-ipam, external-secrets-stores |
         "#]],
     );
+}
+
+#[test]
+fn home_ops_no_panic_at_any_offset() {
+    use gitops_lsp::ide::complete;
+    let fx = ide::from_disk("home-ops", "kubernetes/clusters/infra/cluster-settings.yaml", "CLUSTER", 0);
+    let a = &fx.analysis;
+    let files = [
+        "kubernetes/clusters/infra/cluster-settings.yaml",
+        "kubernetes/clusters/infra/infrastructure.yaml",
+        "kubernetes/workloads/platform/databases/dragonfly/ks.yaml",
+        "kubernetes/infrastructure/networking/cilium/core/helmrelease.yaml",
+        "kubernetes/infrastructure/kustomization.yaml",
+        "kubernetes/components/dragonfly/kustomization.yaml",
+        "kubernetes/components/dragonfly/dragonfly.yaml",
+    ];
+    for p in files {
+        let file = gitops_lsp::files::RelPath::new(p).unwrap();
+        let len = fx.text(&file).len();
+        for offset in 0..=len + 1 {
+            let _ = nav::hover(a, &file, offset);
+            let _ = nav::definition(a, &file, offset);
+            let _ = nav::prepare_rename(a, &file, offset);
+            let _ = complete::completion(a, &file, offset);
+            if offset % 17 == 0 {
+                let _ = nav::references(a, &file, offset, true);
+            }
+        }
+    }
+}
+
+#[test]
+fn broken_yaml_no_panic_at_any_offset() {
+    use gitops_lsp::ide::complete;
+    let broken = [
+        "#- /apps/network/pool.yaml\napiVersion: cilium.io/v2alpha1\nkind: CiliumLoadBalancerIPPool\nmetadata:\n  name: ${CLU\nspec:\n  blocks:\n    - {start: ${POOL_START\n      stop: \"é${",
+        "#- /apps/network/pool.yaml\nkind: Kustomization\napiVersion: kustomize.toolkit.fluxcd.io/v1\nspec:\n  dependsOn:\n  - name:\n  -\n  - name: [\n  path: \"./apps/\n  components:\n    - ../\t\n",
+        "#- /apps/network/pool.yaml\n\"kind\": HelmRelease\nspec:\n  dependsOn:\n    - name: ${A:=${B:=\n  chartRef: {name: \n---\n- - - x: ${\n...\n  storageClassName: 'fa\n",
+        "#- /apps/network/kustomization.yaml\nresources:\n  - ../../\n  - \"./pool\ncomponents: [../x\n  - ",
+    ];
+    for b in broken {
+        let fx = parse_parts(&[TWO_CLUSTERS, &format!("{b}$0")]);
+        let len = fx.text(&fx.file).len();
+        for offset in 0..=len + 1 {
+            let _ = nav::hover(&fx.analysis, &fx.file, offset);
+            let _ = nav::definition(&fx.analysis, &fx.file, offset);
+            let _ = nav::references(&fx.analysis, &fx.file, offset, true);
+            let _ = nav::prepare_rename(&fx.analysis, &fx.file, offset);
+            let _ = nav::rename(&fx.analysis, &fx.file, offset, "NEW");
+            let _ = complete::completion(&fx.analysis, &fx.file, offset);
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! - the release binary's `check --format json` run N times as a child process: wall time
 //!   (median, min), user+sys CPU and peak RSS of that child (`wait4`, the per-child form of
 //!   `getrusage(RUSAGE_CHILDREN)`), and the number of diagnostics (0 on a clean repository);
-//! - the same pipeline in this process, phase by phase, through the library: `workspace::load`
+//! - the same pipeline through the library (in a fresh child process per run), phase by phase, through the library: `workspace::load`
 //!   (walk + read), a bare tree-sitter parse of every manifest on all cores (the floor: read +
 //!   parse and nothing else), `Snapshot::from_vfs` (parse + YAML tree + object model, on all
 //!   cores), `Analysis::new` (the project: clusters, builds, variables) and `diagnostics()`.
@@ -63,6 +63,10 @@ struct Args {
     /// Skip the child-process `check` runs.
     #[arg(long)]
     no_check: bool,
+    /// Internal: measure the phases once on this repository and print them (nanoseconds), so
+    /// that each phase run starts from a fresh process and heap, as `check` does.
+    #[arg(long, hide = true)]
+    phases_child: Option<PathBuf>,
 }
 
 struct Repo {
@@ -103,6 +107,19 @@ fn workspace_root() -> PathBuf {
 
 fn main() {
     let args = Args::parse();
+    if let Some(repo) = &args.phases_child {
+        let p = phases_once(repo);
+        println!(
+            "{} {} {} {} {} {}",
+            p.load.as_nanos(),
+            p.ts_parse.as_nanos(),
+            p.snapshot.as_nanos(),
+            p.project.as_nanos(),
+            p.diagnostics.as_nanos(),
+            p.n_diags
+        );
+        return;
+    }
     let root = workspace_root();
     let bin = args.bin.clone().unwrap_or_else(|| root.join("target/release/gitops-lsp"));
     if !args.no_check && !bin.is_file() {
@@ -119,6 +136,8 @@ fn main() {
     if !args.no_check {
         println!("- binary: {} ({version})", bin.display());
     }
+    println!("- source: {}", source_state(&root));
+    println!("- load average at start: {}", loadavg());
     println!("- runs: {} per measurement (budget {} s each, at least 1 run); figures are medians unless marked min", args.runs, args.budget_secs);
     println!();
 
@@ -179,7 +198,7 @@ fn main() {
         if !args.no_phases {
             let started = Instant::now();
             while phases.len() < args.runs.max(1) && (phases.is_empty() || started.elapsed() < budget) {
-                let p = phases_once(&r.path);
+                let p = phases_in_child(&r.path);
                 eprintln!(
                     "  phases run {}: load {:.3} ts-parse {:.3} snapshot {:.3} project {:.3} diagnostics {:.3} s",
                     phases.len() + 1,
@@ -230,7 +249,7 @@ fn main() {
     }
     println!();
     if !args.no_phases {
-        println!("## Phases in process (library), medians");
+        println!("## Phases through the library (fresh process per run), medians");
         println!();
         println!("floor = load + tree-sitter parse (read and parse the same files, nothing else); ratio = cold `check` wall median / floor");
         println!();
@@ -270,6 +289,8 @@ fn main() {
         }
         println!();
     }
+    println!("- load average at end: {}", loadavg());
+    println!();
     println!("## Repositories");
     println!();
     for r in &repos {
@@ -283,6 +304,23 @@ fn main() {
             println!("- {p}");
         }
     }
+}
+
+/// The commit measured, and whether lsp/ had uncommitted changes.
+fn source_state(root: &Path) -> String {
+    let git = |args: &[&str]| Command::new("git").arg("-C").arg(root).args(args).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match git(&["rev-parse", "--short", "HEAD"]) {
+        Some(head) => {
+            let dirty = git(&["status", "--porcelain", "--", "lsp", "Cargo.toml", "Cargo.lock"]).is_some_and(|s| !s.is_empty());
+            format!("commit {head}{}", if dirty { " + uncommitted changes in lsp/" } else { "" })
+        }
+        None => "unknown (not a git checkout)".into(),
+    }
+}
+
+/// 1, 5 and 15 minute load averages: other work on the machine skews wall times.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "unknown".into())
 }
 
 fn fmt_k(n: usize) -> String {
@@ -371,6 +409,20 @@ fn check_once(bin: &Path, repo: &Path) -> std::io::Result<(CheckRun, String)> {
         }
     };
     Ok((CheckRun { wall, cpu, max_rss_kib: ru.ru_maxrss, diagnostics, exit }, sample))
+}
+
+/// `phases_once` in a fresh copy of this program.
+fn phases_in_child(repo: &Path) -> Phases {
+    let exe = std::env::current_exe().expect("own path");
+    let out = Command::new(exe).arg("--phases-child").arg(repo).stderr(Stdio::inherit()).output().expect("run phases child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: Vec<u128> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    if v.len() != 6 {
+        eprintln!("error: phases child printed {text:?}");
+        std::process::exit(2);
+    }
+    let d = |n: u128| Duration::from_nanos(n as u64);
+    Phases { load: d(v[0]), ts_parse: d(v[1]), snapshot: d(v[2]), project: d(v[3]), diagnostics: d(v[4]), n_diags: v[5] as usize }
 }
 
 /// The pipeline of `check`, phase by phase, in this process.

@@ -457,11 +457,11 @@ fn by_context(a: &Analysis, idx: &Index, fi: FileIdx, offset: usize, cx: &Contex
     let kustomize = f.is_kustomization;
     let refs = |kinds: &[&str]| names(a, idx, fi, offset, cx, kinds);
     match (p.as_slice(), key) {
-        (["resources" | "bases" | "crds", "-"], None) if kustomize => resource_entries(snap, f.path.parent(), text, cx),
+        (["resources" | "bases" | "crds", "-"], None) if kustomize => resource_entries(snap, idx, f.path.parent(), text, cx),
         (["components", "-"], None) if kustomize => component_entries(snap, &f.path.parent(), cx),
         (["spec", "dependsOn", "-"], Some("name")) if flux => flux_ks_names(a, idx, fi, offset, cx),
         (["spec", "dependsOn", "-"], Some("name")) if helm => refs(&["HelmRelease"]),
-        (["spec"], Some("path")) if flux => flux_folders(snap, cx),
+        (["spec"], Some("path")) if flux => flux_folders(idx, cx),
         (["spec", "components", "-"], None) if flux => {
             let base = flux_path_here(a, fi, offset, text, cx);
             match base {
@@ -570,24 +570,8 @@ fn flux_ks_names(a: &Analysis, idx: &Index, fi: FileIdx, offset: usize, cx: &Con
         .collect()
 }
 
-/// Folders that hold manifests (at any depth), and those with a kustomization file.
-fn manifest_dirs(snap: &Snapshot) -> (FxHashSet<RelPath>, FxHashSet<RelPath>) {
-    let mut with_manifests = FxHashSet::default();
-    let mut with_kustomization = FxHashSet::default();
-    for f in &snap.files {
-        let mut d = f.path.parent();
-        if KUSTOMIZE_FILE_NAMES.contains(&f.path.file_name()) {
-            with_kustomization.insert(d.clone());
-        }
-        while !d.is_root() && with_manifests.insert(d.clone()) {
-            d = d.parent();
-        }
-    }
-    (with_manifests, with_kustomization)
-}
-
 /// Flux `spec.path`: folders relative to the repository root, written `./…`.
-fn flux_folders(snap: &Snapshot, cx: &Context) -> Vec<CompletionItem> {
+fn flux_folders(idx: &Index, cx: &Context) -> Vec<CompletionItem> {
     let typed = cx.typed.as_str();
     let dotted = typed.is_empty() || typed.starts_with("./") || typed == ".";
     let bare = typed.trim_start_matches("./");
@@ -595,14 +579,13 @@ fn flux_folders(snap: &Snapshot, cx: &Context) -> Vec<CompletionItem> {
         Some(i) => &bare[..=i],
         None => "",
     };
-    let (with_manifests, with_k) = manifest_dirs(snap);
     let mut out = Vec::new();
-    for d in &with_manifests {
+    for d in &idx.dirs_with_manifests {
         let s = d.as_str();
         if !s.starts_with(dir_prefix) {
             continue;
         }
-        let has_k = with_k.contains(d);
+        let has_k = idx.dirs_with_kustomization.contains(d);
         let label = if dotted { format!("./{s}") } else { s.to_string() };
         out.push(CompletionItem {
             label,
@@ -619,7 +602,7 @@ fn flux_folders(snap: &Snapshot, cx: &Context) -> Vec<CompletionItem> {
 
 /// kustomize `resources:` entries: files and folders in the folder typed so far, relative to
 /// the kustomization's folder; entries already listed are left out.
-fn resource_entries(snap: &Snapshot, base: RelPath, text: &str, cx: &Context) -> Vec<CompletionItem> {
+fn resource_entries(snap: &Snapshot, idx: &Index, base: RelPath, text: &str, cx: &Context) -> Vec<CompletionItem> {
     let typed = cx.typed.as_str();
     let dir_part = match typed.rfind('/') {
         Some(i) => &typed[..=i],
@@ -627,10 +610,9 @@ fn resource_entries(snap: &Snapshot, base: RelPath, text: &str, cx: &Context) ->
     };
     let Some(dir) = base.join(dir_part) else { return Vec::new() };
     let listed: FxHashSet<String> = listed_entries(snap, &base, text);
-    let (with_manifests, with_k) = manifest_dirs(snap);
     let mut out = Vec::new();
     for sd in snap.dirs.subdirs_in.get(&dir).into_iter().flatten() {
-        if !with_manifests.contains(sd) {
+        if idx.dirs_with_manifests.binary_search(sd).is_err() {
             continue;
         }
         let label = format!("{dir_part}{}", sd.file_name());
@@ -642,7 +624,7 @@ fn resource_entries(snap: &Snapshot, base: RelPath, text: &str, cx: &Context) ->
             continue;
         }
         // kustomize builds only folders with a kustomization; others are a step on the way.
-        let has_k = with_k.contains(sd);
+        let has_k = idx.dirs_with_kustomization.contains(sd);
         out.push(CompletionItem {
             label: if has_k { label } else { format!("{label}/") },
             kind: CompletionKind::Folder,

@@ -16,7 +16,7 @@ use crate::project::{Bindings, Loc, ObjLoc, Placed, SourceFound, Value};
 use crate::snapshot::{FileIdx, Snapshot};
 use crate::subst;
 use crate::yaml::{Node, NodeKind};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::{Arc, Mutex, Weak};
 
 // ---------------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ pub struct VarDef {
     /// "ConfigMap flux-system/cluster-settings", "postBuild.substitute of flux-system/x".
     pub from: String,
     /// (cluster, Flux Kustomization) pairs whose substitution reads it.
-    pub users: Vec<(u32, u32)>,
+    pub users: Arc<Vec<(u32, u32)>>,
 }
 
 /// An entry that names a folder or file: a kustomize `resources`/`components` entry or a
@@ -112,6 +112,10 @@ pub struct Index {
     defs_by_name: FxHashMap<String, Vec<usize>>,
     /// Folder or file -> the entries that name it.
     includers: FxHashMap<RelPath, Vec<Include>>,
+    /// Folders holding manifests (at any depth below them).
+    pub dirs_with_manifests: Vec<RelPath>,
+    /// Folders holding a kustomization file.
+    pub dirs_with_kustomization: FxHashSet<RelPath>,
 }
 
 static CACHE: Mutex<Vec<(Weak<Snapshot>, Arc<Index>)>> = Mutex::new(Vec::new());
@@ -140,16 +144,18 @@ impl Index {
     pub fn new(a: &Analysis) -> Index {
         let snap = &*a.snapshot;
         let project = &a.project;
+        let __t = std::time::Instant::now();
         let mut placements: FxHashMap<ObjLoc, Vec<(u32, u32)>> = FxHashMap::default();
         let mut ks_nodes: FxHashMap<ObjLoc, Vec<(u32, u32)>> = FxHashMap::default();
         let mut objects = Vec::new();
+        let mut per_object: FxHashMap<ObjLoc, (Target, Vec<(String, String)>)> = FxHashMap::default();
         for (ci, c) in project.clusters.iter().enumerate() {
             let ci = ci as u32;
             let mut by_key: FxHashMap<(String, String), Vec<Found>> = FxHashMap::default();
             for (pi, pl) in c.placements.iter().enumerate() {
                 let ks = &c.kss[pl.ks as usize];
                 let namespace = pl.namespace.as_deref().map(str::to_string);
-                let affix = |n: String| format!("{}{n}{}", pl.name_prefix, pl.name_suffix);
+                let affix = |n: String| if pl.name_prefix.is_empty() && pl.name_suffix.is_empty() { n } else { format!("{}{n}{}", pl.name_prefix, pl.name_suffix) };
                 match pl.obj {
                     Placed::Object(l) => {
                         let list = placements.entry(l).or_default();
@@ -159,10 +165,11 @@ impl Index {
                         let f = snap.file(l.file);
                         let o = &f.objects[l.obj as usize];
                         let disabled = pl.subst_disabled || o.subst_disabled;
-                        let target = object_target(f, l);
-                        for (kind, name) in names_of(f, o) {
-                            if let Some(name) = apply(&ks.bindings, disabled, &name) {
-                                by_key.entry((kind, affix(name))).or_default().push(Found { namespace: namespace.clone(), target: target.clone(), placement: pi as u32 });
+                        let (target, names) = per_object.entry(l).or_insert_with(|| (object_target(f, l), names_of(f, o)));
+                        for (kind, name) in names.iter() {
+                            let name = if name.contains("${") { apply(&ks.bindings, disabled, name) } else { Some(name.clone()) };
+                            if let Some(name) = name {
+                                by_key.entry((kind.clone(), affix(name))).or_default().push(Found { namespace: namespace.clone(), target: target.clone(), placement: pi as u32 });
                             }
                         }
                     }
@@ -182,6 +189,7 @@ impl Index {
             }
             objects.push(by_key);
         }
+        eprintln!("T placements {:?} n={}", __t.elapsed(), placements.len());
         let mut repo_objects: FxHashMap<(String, String), Vec<RepoObject>> = FxHashMap::default();
         for (fi, f) in snap.files.iter().enumerate() {
             for (oi, o) in f.objects.iter().enumerate() {
@@ -200,25 +208,37 @@ impl Index {
             defs_in_file: FxHashMap::default(),
             defs_by_name: FxHashMap::default(),
             includers: FxHashMap::default(),
+            dirs_with_manifests: Vec::new(),
+            dirs_with_kustomization: FxHashSet::default(),
         };
+        let mut with_manifests: FxHashSet<RelPath> = FxHashSet::default();
+        for f in &snap.files {
+            let mut d = f.path.parent();
+            if f.is_kustomization {
+                idx.dirs_with_kustomization.insert(d.clone());
+            }
+            while !d.is_root() && with_manifests.insert(d.clone()) {
+                d = d.parent();
+            }
+        }
+        idx.dirs_with_manifests = with_manifests.into_iter().collect();
+        idx.dirs_with_manifests.sort();
+        eprintln!("T repo {:?}", __t.elapsed());
         idx.collect_defs(a);
+        eprintln!("T defs {:?}", __t.elapsed());
         idx.collect_includers(a);
+        eprintln!("T incl {:?}", __t.elapsed());
         idx
     }
 
     fn collect_defs(&mut self, a: &Analysis) {
+        let __t = std::time::Instant::now();
         let snap = &*a.snapshot;
-        let mut at: FxHashMap<(FileIdx, usize), usize> = FxHashMap::default();
-        let mut seeds_cache: FxHashMap<(FileIdx, usize), Vec<VarDef>> = FxHashMap::default();
-        let mut add = |defs: &mut Vec<VarDef>, d: &VarDef, user: (u32, u32)| {
-            let i = *at.entry((d.loc.file, d.loc.range.start)).or_insert_with(|| {
-                defs.push(d.clone());
-                defs.len() - 1
-            });
-            if !defs[i].users.contains(&user) {
-                defs[i].users.push(user);
-            }
-        };
+        // Each source object (or generator) is read once; its keys share one list of users.
+        let mut group_of: FxHashMap<(FileIdx, usize), usize> = FxHashMap::default();
+        let mut groups: Vec<(Vec<VarDef>, Vec<(u32, u32)>)> = Vec::new();
+        let mut inline: Vec<VarDef> = Vec::new();
+        let mut inline_at: FxHashMap<(FileIdx, usize), usize> = FxHashMap::default();
         for (ci, c) in a.project.clusters.iter().enumerate() {
             for (ki, ks) in c.kss.iter().enumerate() {
                 let user = (ci as u32, ki as u32);
@@ -227,10 +247,14 @@ impl Index {
                         SourceFound::InCluster(Some(l)) | SourceFound::OutsideFlux(l) => l,
                         _ => continue,
                     };
-                    let from = format!("{} {}/{}", s.kind, s.namespace, s.name);
-                    let seeds = seeds_cache.entry((loc.file, loc.range.start)).or_insert_with(|| source_defs(a, loc, &from));
-                    for d in seeds.iter() {
-                        add(&mut self.defs, d, user);
+                    let g = *group_of.entry((loc.file, loc.range.start)).or_insert_with(|| {
+                        let from = format!("{} {}/{}", s.kind, s.namespace, s.name);
+                        groups.push((source_defs(a, loc, &from), Vec::new()));
+                        groups.len() - 1
+                    });
+                    // Users come in (cluster, ks) order: a repeat is always the last one.
+                    if groups[g].1.last() != Some(&user) {
+                        groups[g].1.push(user);
                     }
                 }
                 for (name, b) in &ks.bindings.vars {
@@ -238,20 +262,32 @@ impl Index {
                     if !b.from.starts_with("postBuild.substitute") {
                         continue;
                     }
-                    let text = &snap.file(origin.file).text;
-                    let d = VarDef {
-                        name: name.clone(),
-                        loc: origin.clone(),
-                        name_range: name_range_in(text, &origin.range, name),
-                        kind: DefKind::Substitute,
-                        value: b.value.clone(),
-                        from: b.from.clone(),
-                        users: Vec::new(),
-                    };
-                    add(&mut self.defs, &d, user);
+                    let i = *inline_at.entry((origin.file, origin.range.start)).or_insert_with(|| {
+                        let text = &snap.file(origin.file).text;
+                        inline.push(VarDef {
+                            name: name.clone(),
+                            loc: origin.clone(),
+                            name_range: name_range_in(text, &origin.range, name),
+                            kind: DefKind::Substitute,
+                            value: b.value.clone(),
+                            from: b.from.clone(),
+                            users: Arc::new(Vec::new()),
+                        });
+                        inline.len() - 1
+                    });
+                    Arc::make_mut(&mut inline[i].users).push(user);
                 }
             }
         }
+        eprintln!("T defs-loop {:?} groups {}", __t.elapsed(), groups.len());
+        for (seeds, users) in groups {
+            let users = Arc::new(users);
+            for mut d in seeds {
+                d.users = users.clone();
+                self.defs.push(d);
+            }
+        }
+        self.defs.extend(inline);
         for (i, d) in self.defs.iter().enumerate() {
             self.defs_in_file.entry(d.loc.file).or_default().push(i);
             self.defs_by_name.entry(d.name.clone()).or_default().push(i);
@@ -351,7 +387,7 @@ impl Index {
 
 /// The names an object is known by: its own (kind, name), and for what produces a Secret
 /// (ExternalSecret, SealedSecret) the Secret it makes.
-fn names_of(f: &FileModel, o: &Object) -> Vec<(String, String)> {
+pub(crate) fn names_of(f: &FileModel, o: &Object) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let Some(name) = o.name.clone() else { return out };
     let root = f.root(o);
@@ -424,7 +460,7 @@ fn source_defs(a: &Analysis, loc: &Loc, from: &str) -> Vec<VarDef> {
                 None => Value::Unknown,
             };
             let name_range = if kind == DefKind::GeneratorLiteral { name_range_in(&f.text, &at.range, name) } else { None };
-            out.push(VarDef { name: name.clone(), loc: at.clone(), name_range, kind, value, from: from.to_string(), users: Vec::new() });
+            out.push(VarDef { name: name.clone(), loc: at.clone(), name_range, kind, value, from: from.to_string(), users: Arc::default() });
         }
         return out;
     }
@@ -447,7 +483,7 @@ fn source_defs(a: &Analysis, loc: &Loc, from: &str) -> Vec<VarDef> {
     for (name, value, at) in entry.vars {
         let Some(at) = at else { continue };
         let name_range = name_range_in(&f.text, &at.range, &name);
-        out.push(VarDef { name, loc: at, name_range, kind, value, from: from.to_string(), users: Vec::new() });
+        out.push(VarDef { name, loc: at, name_range, kind, value, from: from.to_string(), users: Arc::default() });
     }
     out
 }

@@ -35,6 +35,9 @@ pub fn hover(a: &Analysis, file: &RelPath, offset: usize) -> Option<Hover> {
         What::Ref(r) => hover_ref(a, &idx, loc.obj?, r),
         What::FluxPath { raw } => hover_flux_path(a, &idx, loc.obj?, raw),
         What::FluxComponent { raw } => hover_folders(a, &format!("component `{raw}`"), flux_component_dirs(a, &idx, loc.obj?, raw), false),
+        What::KustomizeEntry { raw, .. } if crate::model::is_remote(raw) => {
+            format!("remote `{}`: recorded, never fetched; the objects it holds are not analysed", md_code_inner(raw))
+        }
         What::KustomizeEntry { raw, component } => {
             let dir = a.snapshot.file(loc.file).path.parent();
             let what = if *component { "component" } else { "resource" };
@@ -57,13 +60,11 @@ fn hover_var_use(a: &Analysis, idx: &Index, loc: &Located, expr: &subst::Expr) -
     }
     md.push_str("\n\n");
     let Some(obj) = loc.obj else { return md };
-    let o = &f.objects[obj.obj as usize];
     let rows = var_rows(a, idx, obj, expr, text);
     if rows.is_empty() {
         md.push_str("Not applied by any cluster: no Flux Kustomization builds this object, so nothing substitutes it.");
         return md;
     }
-    let _ = o;
     md.push_str("| cluster | value | source |\n| --- | --- | --- |\n");
     for r in rows {
         let _ = writeln!(md, "| {} | {} | {} |", r.label, r.value, r.source);
@@ -153,7 +154,6 @@ fn var_state(snap: &Snapshot, c: &Cluster, ks: u32, expr: &subst::Expr, expr_tex
 }
 
 fn hover_var_def(a: &Analysis, idx: &Index, d: &VarDef) -> String {
-    let snap = &*a.snapshot;
     let mut md = format!("**`{}`** — {}\n\n", d.name, def_what(d));
     match &d.value {
         Value::Known(v) => {
@@ -164,7 +164,7 @@ fn hover_var_def(a: &Analysis, idx: &Index, d: &VarDef) -> String {
     }
     // Which Flux Kustomizations read it, and where another definition wins.
     let mut by_cluster: BTreeMap<u32, (Vec<String>, Vec<String>)> = BTreeMap::new();
-    for &(ci, ki) in &d.users {
+    for &(ci, ki) in d.users.iter() {
         let c = &a.project.clusters[ci as usize];
         let ks = &c.kss[ki as usize];
         let e = by_cluster.entry(ci).or_default();
@@ -184,7 +184,6 @@ fn hover_var_def(a: &Analysis, idx: &Index, d: &VarDef) -> String {
     }
     let uses = var_uses(a, idx, &d.name).len();
     let _ = write!(md, "\n{uses} use{} of `${{{}}}` in the repository", if uses == 1 { "" } else { "s" }, d.name);
-    let _ = snap;
     md
 }
 
@@ -587,6 +586,7 @@ pub fn definition(a: &Analysis, file: &RelPath, offset: usize) -> Vec<NavTarget>
                 folder_targets(snap, &d, false, &cluster_name(a, ci), &mut out);
             }
         }
+        What::KustomizeEntry { raw, .. } if crate::model::is_remote(raw) => {}
         What::KustomizeEntry { raw, .. } => {
             if let Some(d) = snap.file(loc.file).path.parent().join(raw) {
                 folder_targets(snap, &d, false, "", &mut out);
@@ -765,12 +765,23 @@ fn referrers(a: &Analysis, idx: &Index, targets: &[Target], out: &mut Targets) {
         return;
     }
     let snap = &*a.snapshot;
+    // Only references to a kind the targets are known by can resolve to them.
+    let mut kinds: Vec<String> = Vec::new();
+    for t in targets {
+        let names = match t.obj {
+            Some(l) => locate::names_of(snap.file(l.file), &snap.file(l.file).objects[l.obj as usize]).into_iter().map(|(k, _)| k).collect(),
+            None => vec!["ConfigMap".to_string(), "Secret".to_string()],
+        };
+        kinds.extend(names);
+    }
     for (fi, f) in snap.files.iter().enumerate() {
         for (oi, o) in f.objects.iter().enumerate() {
             let obj = ObjLoc { file: fi as FileIdx, obj: oi as u32 };
             for (range, what) in locate::sites(o, f.root(o)) {
                 let What::Ref(r) = what else { continue };
-                // Cheap pre-filter: the kind must match some target's kind or produced kind.
+                if !kinds.contains(&r.kind) {
+                    continue;
+                }
                 let hit = locate::resolve(a, idx, obj, &r).iter().any(|x| x.targets.iter().any(|t| targets.contains(t)));
                 if hit {
                     out.add_plain(snap, fi as FileIdx, range.clone(), range, None);
