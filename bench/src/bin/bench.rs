@@ -311,7 +311,7 @@ fn source_state(root: &Path) -> String {
     let git = |args: &[&str]| Command::new("git").arg("-C").arg(root).args(args).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     match git(&["rev-parse", "--short", "HEAD"]) {
         Some(head) => {
-            let dirty = git(&["status", "--porcelain", "--", "lsp", "Cargo.toml", "Cargo.lock"]).is_some_and(|s| !s.is_empty());
+            let dirty = git(&["status", "--porcelain", "--untracked-files=no", "--", "lsp", "Cargo.toml", "Cargo.lock"]).is_some_and(|s| !s.is_empty());
             format!("commit {head}{}", if dirty { " + uncommitted changes in lsp/" } else { "" })
         }
         None => "unknown (not a git checkout)".into(),

@@ -94,6 +94,8 @@ pub struct Include {
     pub flux: bool,
 }
 
+type SourceGroup = (Vec<VarDef>, Vec<(u32, u32)>);
+
 /// An object anywhere in the repository: its namespace as written, and its place.
 pub type RepoObject = (Option<String>, Target);
 
@@ -144,7 +146,6 @@ impl Index {
     pub fn new(a: &Analysis) -> Index {
         let snap = &*a.snapshot;
         let project = &a.project;
-        let __t = std::time::Instant::now();
         let mut placements: FxHashMap<ObjLoc, Vec<(u32, u32)>> = FxHashMap::default();
         let mut ks_nodes: FxHashMap<ObjLoc, Vec<(u32, u32)>> = FxHashMap::default();
         let mut objects = Vec::new();
@@ -189,7 +190,6 @@ impl Index {
             }
             objects.push(by_key);
         }
-        eprintln!("T placements {:?} n={}", __t.elapsed(), placements.len());
         let mut repo_objects: FxHashMap<(String, String), Vec<RepoObject>> = FxHashMap::default();
         for (fi, f) in snap.files.iter().enumerate() {
             for (oi, o) in f.objects.iter().enumerate() {
@@ -223,20 +223,17 @@ impl Index {
         }
         idx.dirs_with_manifests = with_manifests.into_iter().collect();
         idx.dirs_with_manifests.sort();
-        eprintln!("T repo {:?}", __t.elapsed());
         idx.collect_defs(a);
-        eprintln!("T defs {:?}", __t.elapsed());
         idx.collect_includers(a);
-        eprintln!("T incl {:?}", __t.elapsed());
         idx
     }
 
     fn collect_defs(&mut self, a: &Analysis) {
-        let __t = std::time::Instant::now();
         let snap = &*a.snapshot;
         // Each source object (or generator) is read once; its keys share one list of users.
         let mut group_of: FxHashMap<(FileIdx, usize), usize> = FxHashMap::default();
-        let mut groups: Vec<(Vec<VarDef>, Vec<(u32, u32)>)> = Vec::new();
+        // (the keys of one source, the (cluster, ks) pairs reading it)
+        let mut groups: Vec<SourceGroup> = Vec::new();
         let mut inline: Vec<VarDef> = Vec::new();
         let mut inline_at: FxHashMap<(FileIdx, usize), usize> = FxHashMap::default();
         for (ci, c) in a.project.clusters.iter().enumerate() {
@@ -257,7 +254,20 @@ impl Index {
                         groups[g].1.push(user);
                     }
                 }
-                for (name, b) in &ks.bindings.vars {
+                // Inline `postBuild.substitute` keys: read from the object's own spec (cheap),
+                // or from every binding when patches may have added some.
+                let own: Vec<&String>;
+                let names: Box<dyn Iterator<Item = &String>> = match ks.obj {
+                    Some(o) if ks.srcs.len() <= 1 => {
+                        let f = snap.file(o.file);
+                        let root = f.root(&f.objects[o.obj as usize]);
+                        own = crate::model::FluxKs::read(root).substitute.iter().filter_map(|(k, _)| ks.bindings.vars.get_key_value(k.as_str()?)).map(|(k, _)| k).collect();
+                        Box::new(own.into_iter())
+                    }
+                    _ => Box::new(ks.bindings.vars.keys()),
+                };
+                for name in names {
+                    let Some(b) = ks.bindings.vars.get(name) else { continue };
                     let Some(origin) = &b.origin else { continue };
                     if !b.from.starts_with("postBuild.substitute") {
                         continue;
@@ -279,7 +289,6 @@ impl Index {
                 }
             }
         }
-        eprintln!("T defs-loop {:?} groups {}", __t.elapsed(), groups.len());
         for (seeds, users) in groups {
             let users = Arc::new(users);
             for mut d in seeds {
@@ -385,6 +394,26 @@ impl Index {
     }
 }
 
+/// The kinds a reference can name (the only ones worth indexing by name).
+const REFERABLE: &[&str] = &[
+    "Kustomization",
+    "HelmRelease",
+    "GitRepository",
+    "OCIRepository",
+    "HelmRepository",
+    "HelmChart",
+    "Bucket",
+    "ConfigMap",
+    "Secret",
+    "SecretStore",
+    "ClusterSecretStore",
+    "Issuer",
+    "ClusterIssuer",
+    "StorageClass",
+    "GatewayClass",
+    "Gateway",
+];
+
 /// The names an object is known by: its own (kind, name), and for what produces a Secret
 /// (ExternalSecret, SealedSecret) the Secret it makes.
 pub(crate) fn names_of(f: &FileModel, o: &Object) -> Vec<(String, String)> {
@@ -392,12 +421,15 @@ pub(crate) fn names_of(f: &FileModel, o: &Object) -> Vec<(String, String)> {
     let Some(name) = o.name.clone() else { return out };
     let root = f.root(o);
     let made = match (o.group(), o.kind.as_str()) {
+        (_, k) if REFERABLE.contains(&k) => None,
         ("external-secrets.io", "ExternalSecret") => Some(root.str_at(&["spec", "target", "name"]).unwrap_or(&name).to_string()),
         ("bitnami.com", "SealedSecret") => Some(root.str_at(&["spec", "template", "metadata", "name"]).unwrap_or(&name).to_string()),
         ("onepassword.com", "OnePasswordItem") | ("secrets.doppler.com", "DopplerSecret") => Some(name.clone()),
         _ => None,
     };
-    out.push((o.kind.clone(), name));
+    if REFERABLE.contains(&o.kind.as_str()) {
+        out.push((o.kind.clone(), name));
+    }
     if let Some(m) = made {
         out.push(("Secret".to_string(), m));
     }

@@ -281,6 +281,8 @@ async fn diagnostics_loop(client: Client, state: Arc<State>, mut rx: watch::Rece
                 .map(|(i, rev, inputs, path, versions)| {
                     let analysis = Arc::new(crate::analysis::Analysis::new(Arc::new(inputs.snapshot())));
                     let diags = analysis.diagnostics();
+                    // Warm the editor-feature index now, so the next request does not pay it.
+                    let _ = crate::ide::locate::Index::of(&analysis);
                     (i, rev, analysis, diags, path, versions)
                 })
                 .collect::<Vec<_>>()
