@@ -46,6 +46,10 @@ impl Analysis {
         for c in &self.project.clusters {
             ClusterCheck { snap, project: &self.project, cluster: c, out: &mut out }.run();
         }
+        // Schema checks (per cluster, after substitution).
+        out.extend(crate::schema::diagnostics(self));
+        // Addresses, pools, ASNs and ClusterMesh identities, per cluster and across clusters.
+        out.extend(crate::network::diagnostics(self));
         merge_and_sort(out)
     }
 
@@ -590,14 +594,21 @@ impl ClusterCheck<'_> {
     fn variable_names(&mut self) {
         let snap = self.snap;
         let mut seen: FxHashSet<(u32, usize)> = FxHashSet::default();
+        // Layers are shared between Kustomizations: look at each one once.
+        let mut layers_seen: FxHashSet<*const ()> = FxHashSet::default();
         for ks in &self.cluster.kss {
-            for (name, b) in &ks.bindings.vars {
-                let Some(o) = &b.origin else { continue };
-                if subst::is_valid_name(name) || !seen.insert((o.file, o.range.start)) || b.from.starts_with("postBuild.substitute") {
+            for layer in ks.bindings.vars.layers() {
+                if !layers_seen.insert(Arc::as_ptr(layer) as *const ()) {
                     continue;
                 }
-                let d = invalid_name(&snap.file(o.file).path, o.range.clone(), name, &format!("key of substituteFrom {}", b.from));
-                self.push(d);
+                for (name, b) in layer.iter() {
+                    let Some(o) = &b.origin else { continue };
+                    if subst::is_valid_name(name) || !seen.insert((o.file, o.range.start)) || b.from.starts_with("postBuild.substitute") {
+                        continue;
+                    }
+                    let d = invalid_name(&snap.file(o.file).path, o.range.clone(), name, &format!("key of substituteFrom {}", b.from));
+                    self.push(d);
+                }
             }
         }
     }

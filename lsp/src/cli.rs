@@ -438,3 +438,96 @@ pub fn render(file: &Path, cluster: &str, root: Option<&Path>, show_secrets: boo
         Err(msg) => fail(err, msg),
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// `ipam` (issue 4).
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum IpamFormat {
+    Table,
+    Json,
+}
+
+/// `gitops-lsp ipam [PATH]`: per cluster, each LB IP pool with its blocks, how many addresses
+/// it hands out, which are requested and by whom, and the free ranges. Exit 0, or 2.
+pub fn ipam(path: &Path, format: IpamFormat, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let loaded = match workspace::load(path) {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot read {}: {e}", path.display());
+            return 2;
+        }
+    };
+    let snapshot = Arc::new(Snapshot::from_vfs(&loaded.vfs, loaded.config_text.as_deref()));
+    let analysis = Analysis::new(snapshot);
+    let nets = crate::network::collect(&analysis);
+    let snap = &analysis.snapshot;
+    let place = |s: &crate::network::Src| {
+        let f = snap.file(s.file);
+        format!("{}:{}", f.path, f.line_index.line_of(s.range.start) + 1)
+    };
+    let result = match format {
+        IpamFormat::Json => {
+            let clusters: Vec<Value> = nets
+                .iter()
+                .map(|n| {
+                    let pools: Vec<Value> = crate::network::usage(n)
+                        .iter()
+                        .map(|u| {
+                            json!({
+                                "name": u.pool.name,
+                                "kind": u.pool.kind.label(),
+                                "file": place(&u.pool.at),
+                                "disabled": u.pool.disabled,
+                                "blocks": u.pool.blocks.iter().map(|b| b.net.map_or_else(|| b.range.to_string(), |c| c.to_string())).collect::<Vec<_>>(),
+                                "total": u.total.to_string(),
+                                "used": u.used.iter().map(|(a, rs)| json!({"address": a.to_string(), "by": rs.iter().map(|r| json!({"object": r.owner.what, "at": place(&r.src)})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+                                "free": u.free_ranges(16).iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+                            })
+                        })
+                        .collect();
+                    let outside: Vec<Value> = n
+                        .requests
+                        .iter()
+                        .filter(|r| !n.pools.iter().any(|p| p.blocks.iter().any(|b| b.range.contains(r.addr))))
+                        .map(|r| json!({"address": r.addr.to_string(), "object": r.owner.what, "at": place(&r.src)}))
+                        .collect();
+                    json!({"cluster": n.cluster, "network": n.network, "pools": pools, "outside_pools": outside})
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *out, &clusters).map_err(std::io::Error::other).and_then(|_| writeln!(out))
+        }
+        IpamFormat::Table => (|| -> std::io::Result<()> {
+            for n in &nets {
+                let net = n.network.as_deref().map(|x| format!(" (network {x})")).unwrap_or_default();
+                writeln!(out, "cluster {}{net}", n.cluster)?;
+                let usage = crate::network::usage(n);
+                if usage.is_empty() {
+                    writeln!(out, "  no LB IP pool")?;
+                }
+                for u in &usage {
+                    let blocks: Vec<String> = u.pool.blocks.iter().map(|b| b.net.map_or_else(|| b.range.to_string(), |c| c.to_string())).collect();
+                    let disabled = if u.pool.disabled { ", disabled" } else { "" };
+                    writeln!(out, "  {} {} [{}]: {} of {} used{disabled}  ({})", u.pool.kind.label(), u.pool.name, blocks.join(", "), u.used.len(), u.total, place(&u.pool.at))?;
+                    for (a, rs) in &u.used {
+                        let who: Vec<String> = rs.iter().map(|r| format!("{} ({})", r.owner.what, place(&r.src))).collect();
+                        writeln!(out, "    {:<39} {}", a.to_string(), who.join(", "))?;
+                    }
+                    let free: Vec<String> = u.free_ranges(8).iter().map(|r| r.to_string()).collect();
+                    writeln!(out, "    free: {}", if free.is_empty() { "none".to_string() } else { free.join(", ") })?;
+                }
+                for r in n.requests.iter().filter(|r| !n.pools.iter().any(|p| p.blocks.iter().any(|b| b.range.contains(r.addr)))) {
+                    writeln!(out, "  outside every pool: {} {} ({})", r.addr, r.owner.what, place(&r.src))?;
+                }
+            }
+            Ok(())
+        })(),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            2
+        }
+    }
+}

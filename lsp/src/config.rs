@@ -10,6 +10,7 @@
 //! path = "kubernetes/clusters/infra"
 //! flux-version = "2.4.0"        # optional: Flux older than 2.9 substitutes unset variables with ""
 //! strict-substitution = false   # optional: overrides what the Flux version implies
+//! network = "home"              # optional: clusters on different networks may reuse addresses
 //!
 //! # Where a Flux source's paths live in this repository (for sources other than the
 //! # bootstrap GitRepository), e.g. an OCIRepository pushed from ./kubernetes.
@@ -40,6 +41,9 @@ pub struct ClusterConfig {
     pub path: String,
     pub flux_version: Option<String>,
     pub strict_substitution: Option<bool>,
+    /// The network the cluster's addresses live on: clusters on different networks may
+    /// reuse addresses, pools and ASNs. Unset: one shared network.
+    pub network: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -60,6 +60,24 @@ pub mod codes {
         PATH_OUTSIDE_REPO = "path-outside-repo", Error, "A path that leaves the repository; it is never read.";
         INCLUDE_CYCLE = "include-cycle", Error, "A kustomization includes itself, directly or through others.";
         REMOTE_RESOURCE = "remote-resource", Information, "A remote resource (URL); recorded, never fetched.";
+        INVALID_IP = "invalid-ip", Error, "An address (pool start/stop, requested LoadBalancer IP, Gateway address, BGP peer) that is not an IP address after substitution, or a range whose start is after its stop.";
+        INVALID_CIDR = "invalid-cidr", Error, "A CIDR (pool block, pod CIDR, native-routing CIDR) that does not parse after substitution, or has host bits set.";
+        INVALID_ASN = "invalid-asn", Error, "A BGP localASN or peerASN outside 1..4294967295.";
+        IP_POOL_OVERLAP = "ip-pool-overlap", Error, "Two LB IP pools overlap, in one cluster (Cilium marks the later one Conflicting) or in two clusters on the same network.";
+        LB_IP_OUTSIDE_POOL = "lb-ip-outside-pool", Error, "A requested LoadBalancer or Gateway address that no enabled pool of the cluster can hand to that Service.";
+        LB_IP_DUPLICATE = "lb-ip-duplicate", Error, "One address requested by two objects of a cluster without a common sharing key, or in two clusters on the same network.";
+        ASN_CONFLICT = "asn-conflict", Warning, "Two clusters on the same network use the same BGP local ASN.";
+        CLUSTERMESH_ID_DUPLICATE = "clustermesh-id-duplicate", Error, "Two clusters on the same network have the same Cilium cluster.id.";
+        CLUSTERMESH_NAME_DUPLICATE = "clustermesh-name-duplicate", Error, "Two clusters on the same network have the same Cilium cluster.name.";
+        CLUSTERMESH_ID_INVALID = "clustermesh-id-invalid", Error, "A Cilium cluster.id outside 1..255 (1..511 with maxConnectedClusters: 511).";
+        CLUSTERMESH_NAME_INVALID = "clustermesh-name-invalid", Error, "A Cilium cluster.name longer than 32 characters or not lowercase alphanumerics and dashes.";
+        POD_CIDR_OVERLAP = "pod-cidr-overlap", Error, "Pod CIDRs of two clusters on the same network overlap, or a pod CIDR overlaps an LB IP pool.";
+        UNKNOWN_FIELD = "unknown-field", Warning, "A field the kind's schema does not have (a typo, or a field of another version).";
+        WRONG_TYPE = "wrong-type", Error, "A value of the wrong type for its field, in a cluster after substitution (e.g. a number where a string is required).";
+        MISSING_REQUIRED = "missing-required", Error, "A field the kind's schema requires is missing.";
+        INVALID_ENUM = "invalid-enum", Error, "A value that is not one of the field's allowed values, in a cluster after substitution.";
+        UNKNOWN_KIND = "unknown-kind", Information, "An apiVersion/kind that neither the built-in catalog nor a CRD in the repository describes; its fields are not checked.";
+        DANGLING_REFERENCE = "dangling-reference", Warning, "A storageClassName, secretStoreRef, issuerRef, gatewayClassName, sourceRef or chartRef naming nothing of that kind in the cluster (checked only for kinds the cluster defines in Git).";
     }
 }
 

@@ -59,6 +59,14 @@ enum Command {
         #[arg(long)]
         show_secrets: bool,
     },
+    /// Show each cluster's LB IP pools: used addresses and who uses them, free ranges.
+    Ipam {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = cli::IpamFormat::Table)]
+        format: cli::IpamFormat,
+    },
 }
 
 fn main() {
@@ -74,6 +82,7 @@ fn main() {
         Some(Command::Render { file, cluster, root, show_secrets }) => {
             cli::render(&file, &cluster, root.as_deref(), show_secrets, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
         }
+        Some(Command::Ipam { path, format }) => cli::ipam(&path, format, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()),
         Some(Command::Serve { .. }) | None => serve(cli.log_level.as_deref()),
     };
     std::process::exit(code);

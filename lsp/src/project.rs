@@ -75,13 +75,76 @@ pub struct Binding {
     pub from: String,
 }
 
+/// Variables by name, in layers (one per substituteFrom source, then the inline
+/// `postBuild.substitute`): a later layer wins. Layers are shared between the Flux
+/// Kustomizations that read the same source, so a settings ConfigMap of 700 keys read by
+/// 4,000 Kustomizations is held once. The API mirrors the parts of `HashMap` callers use.
+#[derive(Clone, Debug, Default)]
+pub struct VarMap {
+    layers: Vec<Arc<FxHashMap<String, Binding>>>,
+}
+
+impl VarMap {
+    /// The layers, first to last (a later one wins).
+    pub fn layers(&self) -> &[Arc<FxHashMap<String, Binding>>] {
+        &self.layers
+    }
+    pub fn push_layer(&mut self, layer: Arc<FxHashMap<String, Binding>>) {
+        if !layer.is_empty() {
+            self.layers.push(layer);
+        }
+    }
+    pub fn get(&self, name: &str) -> Option<&Binding> {
+        self.layers.iter().rev().find_map(|l| l.get(name))
+    }
+    pub fn get_key_value(&self, name: &str) -> Option<(&String, &Binding)> {
+        self.layers.iter().rev().find_map(|l| l.get_key_value(name))
+    }
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+    /// The winning binding of each name (a name shadowed by a later layer appears once).
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Binding)> {
+        let layers = &self.layers;
+        layers.iter().enumerate().flat_map(move |(i, l)| l.iter().filter(move |(k, _)| !layers[i + 1..].iter().any(|later| later.contains_key(*k))))
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.iter().map(|(k, _)| k)
+    }
+    pub fn values(&self) -> impl Iterator<Item = &Binding> {
+        self.iter().map(|(_, v)| v)
+    }
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.layers.iter().all(|l| l.is_empty())
+    }
+}
+
+impl std::ops::Index<&str> for VarMap {
+    type Output = Binding;
+    /// Panics when the name is not bound, like `HashMap`'s index.
+    fn index(&self, name: &str) -> &Binding {
+        self.get(name).unwrap_or_else(|| panic!("no variable `{name}`"))
+    }
+}
+
+impl<'a> IntoIterator for &'a VarMap {
+    type Item = (&'a String, &'a Binding);
+    type IntoIter = Box<dyn Iterator<Item = (&'a String, &'a Binding)> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
 /// The variables Flux substitutes for one (cluster, Flux Kustomization).
 #[derive(Clone, Debug, Default)]
 pub struct Bindings {
     /// Flux substitutes at all: a variable was loaded, a source's keys cannot be read, or
     /// `substituteStrategy: Always`. Otherwise `${...}` is applied as written.
     pub enabled: bool,
-    pub vars: FxHashMap<String, Binding>,
+    pub vars: VarMap,
     /// Sources whose keys cannot be read: any name may come from them.
     pub opaque: Vec<String>,
 }
@@ -238,6 +301,8 @@ impl Project {
             flux_applied: None,
             repo_sources: None,
             source_roots: FxHashMap::default(),
+            bindings_cache: FxHashMap::default(),
+            layer_cache: FxHashMap::default(),
         };
         let specs = discover_clusters(snap, &mut b);
         let mut clusters = Vec::new();
@@ -483,6 +548,10 @@ struct Builder<'s> {
     repo_sources: Option<RepoSources>,
     /// Where each Flux source's files live, by (kind, name, namespace).
     source_roots: FxHashMap<(String, String, String), SourceRoot>,
+    /// Bindings shared by Kustomizations with the same sources, for the current walk.
+    bindings_cache: FxHashMap<Vec<String>, Arc<Bindings>>,
+    /// One variable layer per source (kind and `ns/name`), for the current walk.
+    layer_cache: FxHashMap<String, Arc<FxHashMap<String, Binding>>>,
 }
 
 /// (kind, name) -> the objects that define it: where, their own namespace, their keys.
@@ -743,6 +812,9 @@ impl<'s> Builder<'s> {
 
     fn walk_once(&mut self, spec: &ClusterSpec, known: &SourceIndex) -> Cluster {
         let snap = self.snap;
+        // Sources differ per cluster and per walk.
+        self.bindings_cache.clear();
+        self.layer_cache.clear();
         let mut cluster = Cluster {
             name: spec.name.clone(),
             root: spec.root.clone(),
@@ -920,44 +992,78 @@ impl<'s> Builder<'s> {
             })
             .collect();
         // Variables: substituteFrom in order (later wins), then inline substitute.
-        let mut bindings = Bindings::default();
         let mut sources = Vec::new();
+        let mut entries: Vec<(String, String, Option<Arc<SourceEntry>>, bool)> = Vec::new();
         for sf in &ks.substitute_from {
             let kind = sf.kind.and_then(text).unwrap_or_else(|| "ConfigMap".into());
             let name = text(sf.name).unwrap_or_default();
             let found = known.find(&kind, &own_ns, &name);
-            let desc = format!("{kind} {own_ns}/{name}");
             let (found_at, entry) = match found {
                 Some(e) => (SourceFound::InCluster(e.at.clone()), Some(e.clone())),
                 None => match self.repo_source(&kind, &own_ns, &name) {
-                    Some(e) => (SourceFound::OutsideFlux(e.at.clone().expect("repo sources have a place")), Some(e)),
+                    Some(e) => (SourceFound::OutsideFlux(e.at.clone().expect("repo sources have a place")), Some(Arc::new(e))),
                     None => (SourceFound::Missing, None),
                 },
             };
-            match entry {
-                Some(e) => {
-                    for (k, v, at) in &e.vars {
-                        let value = if kind == "Secret" { if matches!(v, Value::Unknown) { Value::Unknown } else { Value::Secret } } else { v.clone() };
-                        let from = if e.sops && value == Value::Unknown { format!("{desc} (SOPS-encrypted)") } else { desc.clone() };
-                        bindings.vars.insert(k.clone(), Binding { value, origin: at.clone(), from });
-                    }
-                    if e.opaque {
-                        bindings.opaque.push(desc.clone());
-                    }
-                }
-                None if !sf.optional => bindings.opaque.push(desc.clone()),
-                None => {}
-            }
+            entries.push((kind.clone(), format!("{kind} {own_ns}/{name}"), entry, sf.optional));
             sources.push(SourceUse { kind, name, namespace: own_ns.clone(), optional: sf.optional, at: loc(sf.name), found: found_at });
         }
-        for (k, v) in &ks.substitute {
-            let (Some(key), Some(val)) = (k.as_str(), text(v).or_else(|| v.as_str().map(str::to_string))) else { continue };
-            bindings.vars.insert(key.to_string(), Binding { value: Value::Known(strip_newlines(val)), origin: loc(k), from: format!("postBuild.substitute of {id}") });
-        }
-        // Flux substitutes only when it loaded at least one variable (sources that exist but
-        // are empty, or optional ones that are missing, load none), or when told to always.
-        // A source whose keys cannot be read may hold variables: assume it does.
-        bindings.enabled = ks.substitute_always || !bindings.vars.is_empty() || !bindings.opaque.is_empty();
+        // Kustomizations reading the same sources (and nothing inline) share one Bindings:
+        // repositories have thousands of them over one cluster-settings ConfigMap.
+        let share_key = ks.substitute.is_empty().then(|| {
+            let mut k: Vec<String> = entries.iter().map(|(_, desc, e, opt)| format!("{desc}|{opt}|{}", e.is_some())).collect();
+            k.push(ks.substitute_always.to_string());
+            k
+        });
+        let cached = share_key.as_ref().and_then(|k| self.bindings_cache.get(k).cloned());
+        let bindings = match cached {
+            Some(b) => b,
+            None => {
+                let mut bindings = Bindings::default();
+                for (kind, desc, entry, optional) in &entries {
+                    match entry {
+                        Some(e) => {
+                            let layer_key = format!("{kind}|{desc}");
+                            let layer = match self.layer_cache.get(&layer_key) {
+                                Some(l) => l.clone(),
+                                None => {
+                                    let mut layer: FxHashMap<String, Binding> = FxHashMap::default();
+                                    for (k, v, at) in &e.vars {
+                                        let value = if kind == "Secret" { if matches!(v, Value::Unknown) { Value::Unknown } else { Value::Secret } } else { v.clone() };
+                                        let from = if e.sops && value == Value::Unknown { format!("{desc} (SOPS-encrypted)") } else { desc.clone() };
+                                        layer.insert(k.clone(), Binding { value, origin: at.clone(), from });
+                                    }
+                                    let layer = Arc::new(layer);
+                                    self.layer_cache.insert(layer_key, layer.clone());
+                                    layer
+                                }
+                            };
+                            bindings.vars.push_layer(layer);
+                            if e.opaque {
+                                bindings.opaque.push(desc.clone());
+                            }
+                        }
+                        None if !optional => bindings.opaque.push(desc.clone()),
+                        None => {}
+                    }
+                }
+                let mut inline: FxHashMap<String, Binding> = FxHashMap::default();
+                for (k, v) in &ks.substitute {
+                    let (Some(key), Some(val)) = (k.as_str(), text(v).or_else(|| v.as_str().map(str::to_string))) else { continue };
+                    inline.insert(key.to_string(), Binding { value: Value::Known(strip_newlines(val)), origin: loc(k), from: format!("postBuild.substitute of {id}") });
+                }
+                bindings.vars.push_layer(Arc::new(inline));
+                // Flux substitutes only when it loaded at least one variable (sources that
+                // exist but are empty, or optional ones that are missing, load none), or when
+                // told to always. A source whose keys cannot be read may hold variables.
+                bindings.enabled = ks.substitute_always || !bindings.vars.is_empty() || !bindings.opaque.is_empty();
+                let b = Arc::new(bindings);
+                if let Some(k) = share_key {
+                    self.bindings_cache.insert(k, b.clone());
+                }
+                b
+            }
+        };
         let mut patches = Vec::new();
         if let Some(&file) = srcs.first() {
             for p in &ks.patches {
@@ -973,7 +1079,7 @@ impl<'s> Builder<'s> {
             path,
             components,
             depends_on,
-            bindings: Arc::new(bindings),
+            bindings,
             sources,
             external,
             patches: Arc::new(patches),
@@ -1127,11 +1233,11 @@ pub struct SourceEntry {
 #[derive(Default)]
 pub struct SourceIndex {
     keys: std::collections::BTreeSet<(String, String, String)>,
-    entries: FxHashMap<(String, String, String), SourceEntry>,
+    entries: FxHashMap<(String, String, String), Arc<SourceEntry>>,
 }
 
 impl SourceIndex {
-    fn find(&self, kind: &str, ns: &str, name: &str) -> Option<&SourceEntry> {
+    fn find(&self, kind: &str, ns: &str, name: &str) -> Option<&Arc<SourceEntry>> {
         self.entries.get(&(kind.to_string(), ns.to_string(), name.to_string())).or_else(|| self.entries.get(&(kind.to_string(), String::new(), name.to_string())))
     }
 
@@ -1154,7 +1260,7 @@ impl SourceIndex {
             if let Some((kind, name, e)) = found {
                 let key = (kind, ns.clone(), name);
                 idx.keys.insert(key.clone());
-                idx.entries.entry(key).or_insert(e);
+                idx.entries.entry(key).or_insert_with(|| Arc::new(e));
             }
         }
         idx

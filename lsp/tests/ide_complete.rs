@@ -510,9 +510,13 @@ fn source_ref_names_use_the_kind_written_below() {
 }
 
 #[test]
-fn nothing_on_keys_and_plain_values() {
+/// On a key, the schema offers the fields valid there; a plain value gets nothing.
+fn keys_come_from_the_schema_and_plain_values_get_nothing() {
     check(with_pool("    - sta$0rt: x"), expect![[r#"
-        (none)
+        replace `start`
+        Field cidr => `cidr: ` — string
+        Field start => `start: ` — string
+        Field stop => `stop: ` — string
     "#]]);
     check(with_pool("    - start: 10.0$0.0.1"), expect![[r#"
         (none)

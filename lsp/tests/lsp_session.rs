@@ -82,7 +82,7 @@ fn deleting_a_folder_turns_the_path_red_and_new_files_are_picked_up() {
     // Recreate it with a new file: a watcher event for the folder reads what is inside.
     std::fs::create_dir_all(&app).unwrap();
     std::fs::write(app.join("kustomization.yaml"), "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - new.yaml\n").unwrap();
-    std::fs::write(app.join("new.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: n\ndata:\n  a: \"${NEW_VAR}\"\n").unwrap();
+    std::fs::write(app.join("new.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: new\ndata:\n  a: \"${NEW_VAR}\"\n").unwrap();
     c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": c.uri("kubernetes/apps/app"), "type": 1}]}));
     c.wait_until("new file analysed", |c| c.codes("kubernetes/apps/app/new.yaml") == ["undefined-variable"]);
     assert!(c.codes("kubernetes/clusters/dev/apps.yaml").is_empty());

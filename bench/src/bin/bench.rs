@@ -5,14 +5,17 @@
 //! - the release binary's `check --format json` run N times as a child process: wall time
 //!   (median, min), user+sys CPU and peak RSS of that child (`wait4`, the per-child form of
 //!   `getrusage(RUSAGE_CHILDREN)`), and the number of diagnostics (0 on a clean repository);
-//! - the same pipeline through the library (in a fresh child process per run), phase by phase, through the library: `workspace::load`
-//!   (walk + read), a bare tree-sitter parse of every manifest on all cores (the floor: read +
-//!   parse and nothing else), `Snapshot::from_vfs` (parse + YAML tree + object model, on all
-//!   cores), `Analysis::new` (the project: clusters, builds, variables) and `diagnostics()`.
+//! - the same pipeline through the library, phase by phase, in a fresh child process per run:
+//!   `workspace::load` (walk + read), a bare tree-sitter parse of every manifest on all cores
+//!   (the floor: read + parse and nothing else), `Snapshot::from_vfs` (parse + YAML tree +
+//!   object model, on all cores), `Analysis::new` (the project: clusters, builds, variables)
+//!   and `diagnostics()`.
 //!
-//!     cargo build --release -p gitops-lsp -p gitops-lsp-bench
-//!     target/release/bench                       # 1k + 10k + fixtures/home-ops, 5 runs each
-//!     target/release/bench --sizes 1000,10000,50000 --runs 3
+//! ```sh
+//! cargo build --release -p gitops-lsp -p gitops-lsp-bench
+//! target/release/bench                       # 1k + 10k + fixtures/home-ops, 5 runs each
+//! target/release/bench --sizes 1000,10000,20000 --runs 3
+//! ```
 
 use clap::Parser;
 use gitops_lsp::analysis::Analysis;
@@ -29,7 +32,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
-#[command(name = "bench", about = "Benchmark `gitops-lsp check` against the read+parse floor")]
+#[command(
+    name = "bench",
+    about = "Benchmark `gitops-lsp check` against the read+parse floor"
+)]
 struct Args {
     /// The gitops-lsp binary to measure (default: target/release/gitops-lsp of this workspace).
     #[arg(long = "bin")]
@@ -102,7 +108,10 @@ struct Phases {
 
 fn workspace_root() -> PathBuf {
     // bench/ sits in the workspace root.
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn main() {
@@ -121,14 +130,25 @@ fn main() {
         return;
     }
     let root = workspace_root();
-    let bin = args.bin.clone().unwrap_or_else(|| root.join("target/release/gitops-lsp"));
+    let bin = args
+        .bin
+        .clone()
+        .unwrap_or_else(|| root.join("target/release/gitops-lsp"));
     if !args.no_check && !bin.is_file() {
         eprintln!("error: {} not found; build it first (cargo build --release -p gitops-lsp) or pass --bin PATH", bin.display());
         std::process::exit(2);
     }
-    let out = args.out.clone().unwrap_or_else(|| root.join("target/bench-repos"));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| root.join("target/bench-repos"));
     let machine = Machine::detect();
-    let version = Command::new(&bin).arg("--version").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let version = Command::new(&bin)
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
 
     println!("# gitops-lsp benchmark");
     println!();
@@ -145,26 +165,48 @@ fn main() {
     if !args.no_fixture {
         let fx = root.join("fixtures/home-ops");
         if fx.is_dir() {
-            repos.push(Repo { label: "fixtures/home-ops".into(), path: fx, how: "in the repository".into() });
+            repos.push(Repo {
+                label: "fixtures/home-ops".into(),
+                path: fx,
+                how: "in the repository".into(),
+            });
         }
     }
     for r in &args.repos {
-        repos.push(Repo { label: r.display().to_string(), path: r.clone(), how: "given".into() });
+        repos.push(Repo {
+            label: r.display().to_string(),
+            path: r.clone(),
+            how: "given".into(),
+        });
     }
     for &size in &args.sizes {
         let t = Instant::now();
         let apps = apps_for_objects(args.clusters, size, args.seed);
-        let repo = generate(&Params { clusters: args.clusters, apps, seed: args.seed });
+        let repo = generate(&Params {
+            clusters: args.clusters,
+            apps,
+            seed: args.seed,
+        });
         let dir = out.join(format!("gen-{size}"));
         if let Err(e) = repo.write(&dir, true) {
             eprintln!("error: cannot write {}: {e}", dir.display());
             std::process::exit(2);
         }
-        eprintln!("generated {} in {:.1} s: {}", dir.display(), t.elapsed().as_secs_f64(), repo.summary());
+        eprintln!(
+            "generated {} in {:.1} s: {}",
+            dir.display(),
+            t.elapsed().as_secs_f64(),
+            repo.summary()
+        );
         repos.push(Repo {
             label: format!("gen {}k", fmt_k(size)),
             path: dir.clone(),
-            how: format!("gen-repo --clusters {} --apps {apps} --seed {} {}", args.clusters, args.seed, dir.display()),
+            how: format!(
+                "gen-repo --clusters {} --apps {apps} --seed {} {}",
+                args.clusters,
+                args.seed,
+                dir.display()
+            ),
         });
     }
 
@@ -174,16 +216,31 @@ fn main() {
     let mut problems = Vec::new();
     for r in &repos {
         let counts = count(&r.path);
-        eprintln!("{}: {} objects in {} YAML files ({:.1} MB)", r.label, counts.objects, counts.yaml_files, counts.bytes as f64 / 1e6);
+        eprintln!(
+            "{}: {} objects in {} YAML files ({:.1} MB)",
+            r.label,
+            counts.objects,
+            counts.yaml_files,
+            counts.bytes as f64 / 1e6
+        );
         let mut runs: Vec<CheckRun> = Vec::new();
         if !args.no_check {
             let started = Instant::now();
             while runs.len() < args.runs.max(1) && (runs.is_empty() || started.elapsed() < budget) {
                 match check_once(&bin, &r.path) {
                     Ok((run, sample)) => {
-                        eprintln!("  check run {}: {:.3} s wall, {} diagnostics, exit {}", runs.len() + 1, run.wall.as_secs_f64(), run.diagnostics, run.exit);
+                        eprintln!(
+                            "  check run {}: {:.3} s wall, {} diagnostics, exit {}",
+                            runs.len() + 1,
+                            run.wall.as_secs_f64(),
+                            run.diagnostics,
+                            run.exit
+                        );
                         if run.diagnostics > 0 && runs.is_empty() {
-                            problems.push(format!("{}: {} diagnostics, e.g. {sample}", r.label, run.diagnostics));
+                            problems.push(format!(
+                                "{}: {} diagnostics, e.g. {sample}",
+                                r.label, run.diagnostics
+                            ));
                         }
                         runs.push(run);
                     }
@@ -197,7 +254,9 @@ fn main() {
         let mut phases: Vec<Phases> = Vec::new();
         if !args.no_phases {
             let started = Instant::now();
-            while phases.len() < args.runs.max(1) && (phases.is_empty() || started.elapsed() < budget) {
+            while phases.len() < args.runs.max(1)
+                && (phases.is_empty() || started.elapsed() < budget)
+            {
                 let p = phases_in_child(&r.path);
                 eprintln!(
                     "  phases run {}: load {:.3} ts-parse {:.3} snapshot {:.3} project {:.3} diagnostics {:.3} s",
@@ -218,10 +277,18 @@ fn main() {
     println!("## Cold `check --format json` (child process)");
     println!();
     println!("| repository | objects | YAML files | MB | runs | wall median | wall min | CPU user+sys | CPU / wall | peak RSS | diagnostics | exit |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
     for (r, c, runs) in &check_rows {
         if runs.is_empty() {
-            println!("| {} | {} | {} | {:.1} | 0 | | | | | | | |", r.label, c.objects, c.yaml_files, c.bytes as f64 / 1e6);
+            println!(
+                "| {} | {} | {} | {:.1} | 0 | | | | | | | |",
+                r.label,
+                c.objects,
+                c.yaml_files,
+                c.bytes as f64 / 1e6
+            );
             continue;
         }
         let walls: Vec<Duration> = runs.iter().map(|x| x.wall).collect();
@@ -270,7 +337,11 @@ fn main() {
             let ratio = if runs.is_empty() {
                 "".to_string()
             } else {
-                format!("{:.1}x", median(&runs.iter().map(|x| x.wall).collect::<Vec<_>>()).as_secs_f64() / floor.as_secs_f64().max(1e-9))
+                format!(
+                    "{:.1}x",
+                    median(&runs.iter().map(|x| x.wall).collect::<Vec<_>>()).as_secs_f64()
+                        / floor.as_secs_f64().max(1e-9)
+                )
             };
             println!(
                 "| {} | {} | {} | {} | **{}** | {} | {} | {} | {} | {} | {} |",
@@ -308,11 +379,36 @@ fn main() {
 
 /// The commit measured, and whether lsp/ had uncommitted changes.
 fn source_state(root: &Path) -> String {
-    let git = |args: &[&str]| Command::new("git").arg("-C").arg(root).args(args).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
     match git(&["rev-parse", "--short", "HEAD"]) {
         Some(head) => {
-            let dirty = git(&["status", "--porcelain", "--untracked-files=no", "--", "lsp", "Cargo.toml", "Cargo.lock"]).is_some_and(|s| !s.is_empty());
-            format!("commit {head}{}", if dirty { " + uncommitted changes in lsp/" } else { "" })
+            let dirty = git(&[
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                "lsp",
+                "Cargo.toml",
+                "Cargo.lock",
+            ])
+            .is_some_and(|s| !s.is_empty());
+            format!(
+                "commit {head}{}",
+                if dirty {
+                    " + uncommitted changes in lsp/"
+                } else {
+                    ""
+                }
+            )
         }
         None => "unknown (not a git checkout)".into(),
     }
@@ -320,7 +416,9 @@ fn source_state(root: &Path) -> String {
 
 /// 1, 5 and 15 minute load averages: other work on the machine skews wall times.
 fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "unknown".into())
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn fmt_k(n: usize) -> String {
@@ -373,7 +471,15 @@ fn count(path: &Path) -> Counts {
 /// One `gitops-lsp check --format json PATH` as a child; its own rusage through wait4.
 fn check_once(bin: &Path, repo: &Path) -> std::io::Result<(CheckRun, String)> {
     let start = Instant::now();
-    let mut child = Command::new(bin).arg("check").arg("--format").arg("json").arg(repo).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let mut child = Command::new(bin)
+        .arg("check")
+        .arg("--format")
+        .arg("json")
+        .arg(repo)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
     let mut stderr = child.stderr.take().expect("piped");
     let err_reader = std::thread::spawn(move || {
         let mut s = String::new();
@@ -392,37 +498,78 @@ fn check_once(bin: &Path, repo: &Path) -> std::io::Result<(CheckRun, String)> {
     if r < 0 {
         return Err(std::io::Error::last_os_error());
     }
-    let exit = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 128 + libc::WTERMSIG(status) };
-    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    let exit = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
     let cpu = tv(ru.ru_utime) + tv(ru.ru_stime);
     let json: serde_json::Value = serde_json::from_slice(&out).unwrap_or(serde_json::Value::Null);
     let (diagnostics, sample) = match json.as_array() {
         Some(a) => (
             a.len(),
             a.first()
-                .map(|d| format!("{} {} {}: {}", d["severity"].as_str().unwrap_or(""), d["code"].as_str().unwrap_or(""), d["file"].as_str().unwrap_or(""), d["message"].as_str().unwrap_or("")))
+                .map(|d| {
+                    format!(
+                        "{} {} {}: {}",
+                        d["severity"].as_str().unwrap_or(""),
+                        d["code"].as_str().unwrap_or(""),
+                        d["file"].as_str().unwrap_or(""),
+                        d["message"].as_str().unwrap_or("")
+                    )
+                })
                 .unwrap_or_default(),
         ),
         None => {
-            eprintln!("  check printed no JSON array (exit {exit}): {}", err_text.trim());
+            eprintln!(
+                "  check printed no JSON array (exit {exit}): {}",
+                err_text.trim()
+            );
             (usize::MAX, err_text)
         }
     };
-    Ok((CheckRun { wall, cpu, max_rss_kib: ru.ru_maxrss, diagnostics, exit }, sample))
+    Ok((
+        CheckRun {
+            wall,
+            cpu,
+            max_rss_kib: ru.ru_maxrss,
+            diagnostics,
+            exit,
+        },
+        sample,
+    ))
 }
 
 /// `phases_once` in a fresh copy of this program.
 fn phases_in_child(repo: &Path) -> Phases {
     let exe = std::env::current_exe().expect("own path");
-    let out = Command::new(exe).arg("--phases-child").arg(repo).stderr(Stdio::inherit()).output().expect("run phases child");
+    let out = Command::new(exe)
+        .arg("--phases-child")
+        .arg(repo)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run phases child");
     let text = String::from_utf8_lossy(&out.stdout);
-    let v: Vec<u128> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    let v: Vec<u128> = text
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
     if v.len() != 6 {
         eprintln!("error: phases child printed {text:?}");
         std::process::exit(2);
     }
     let d = |n: u128| Duration::from_nanos(n as u64);
-    Phases { load: d(v[0]), ts_parse: d(v[1]), snapshot: d(v[2]), project: d(v[3]), diagnostics: d(v[4]), n_diags: v[5] as usize }
+    Phases {
+        load: d(v[0]),
+        ts_parse: d(v[1]),
+        snapshot: d(v[2]),
+        project: d(v[3]),
+        diagnostics: d(v[4]),
+        n_diags: v[5] as usize,
+    }
 }
 
 /// The pipeline of `check`, phase by phase, in this process.
@@ -431,7 +578,13 @@ fn phases_once(repo: &Path) -> Phases {
     let loaded = workspace::load(repo).expect("readable repository");
     let load = t.elapsed();
 
-    let texts: Vec<&Arc<str>> = loaded.vfs.texts.iter().filter(|(p, _)| is_manifest_name(p.file_name())).map(|(_, t)| t).collect();
+    let texts: Vec<&Arc<str>> = loaded
+        .vfs
+        .texts
+        .iter()
+        .filter(|(p, _)| is_manifest_name(p.file_name()))
+        .map(|(_, t)| t)
+        .collect();
     let t = Instant::now();
     ts_parse_all(&texts);
     let ts_parse = t.elapsed();
@@ -447,13 +600,22 @@ fn phases_once(repo: &Path) -> Phases {
     let t = Instant::now();
     let d = analysis.diagnostics();
     let diagnostics = t.elapsed();
-    Phases { load, ts_parse, snapshot, project, diagnostics, n_diags: d.len() }
+    Phases {
+        load,
+        ts_parse,
+        snapshot,
+        project,
+        diagnostics,
+        n_diags: d.len(),
+    }
 }
 
 /// A bare tree-sitter parse of every text, on all cores as `Snapshot::from_vfs` does (same
 /// thread count, same work-stealing cursor), trees dropped where they are made.
 fn ts_parse_all(texts: &[&Arc<str>]) {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(16);
     let next = AtomicUsize::new(0);
     let nodes = AtomicUsize::new(0);
     std::thread::scope(|s| {

@@ -8,7 +8,10 @@ use gitops_lsp_bench::gen::{apps_for_objects, generate, Params};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "gen-repo", about = "Generate a deterministic multi-cluster Flux + Kustomize repository (clean for `gitops-lsp check`)")]
+#[command(
+    name = "gen-repo",
+    about = "Generate a deterministic multi-cluster Flux + Kustomize repository (clean for `gitops-lsp check`)"
+)]
 struct Args {
     /// Number of clusters (1-180).
     #[arg(long, default_value_t = 4)]
@@ -41,7 +44,11 @@ fn main() {
         (None, Some(m)) => apps_for_objects(args.clusters, m, args.seed),
         (None, None) => 100,
     };
-    let repo = generate(&Params { clusters: args.clusters, apps, seed: args.seed });
+    let repo = generate(&Params {
+        clusters: args.clusters,
+        apps,
+        seed: args.seed,
+    });
     if let Err(e) = repo.write(&args.out_dir, args.force) {
         eprintln!("error: cannot write {}: {e}", args.out_dir.display());
         std::process::exit(2);

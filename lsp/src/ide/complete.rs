@@ -31,6 +31,11 @@ pub fn completion(a: &Analysis, file: &RelPath, offset: usize) -> Vec<Completion
     while !text.is_char_boundary(offset) {
         offset -= 1;
     }
+    // Inside an LB IP annotation or a Gateway address: the next free addresses.
+    let net = crate::ide::network::completion(a, file, offset);
+    if !net.is_empty() {
+        return net;
+    }
     let idx = Index::of(a);
     let li = &f.line_index;
     let line = li.line_of(offset);
@@ -39,10 +44,14 @@ pub fn completion(a: &Analysis, file: &RelPath, offset: usize) -> Vec<Completion
     let mut items = if let Some(start) = variable_prefix(before) {
         variables(a, &idx, fi, offset, line_start + start)
     } else {
-        match Context::read(text, li, offset) {
+        let mut items = match Context::read(text, li, offset) {
             Some(cx) => by_context(a, &idx, fi, offset, &cx),
             None => Vec::new(),
-        }
+        };
+        // Schema knowledge: keys valid here, enum values, apiVersion/kind pairs.
+        items.extend(crate::schema::complete_keys(a, file, offset));
+        items.extend(crate::schema::complete_values(a, file, offset));
+        items
     };
     items.sort_by(|x, y| (x.sort.as_deref().unwrap_or(""), &x.label).cmp(&(y.sort.as_deref().unwrap_or(""), &y.label)));
     items.dedup_by(|x, y| x.label == y.label && x.kind == y.kind);

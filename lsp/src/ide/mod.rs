@@ -7,11 +7,15 @@
 //! - `nav`: hover, definition, references, rename;
 //! - `complete`: completion;
 //! - `outline`: document/workspace symbols, document links, inlay hints, code lenses;
-//! - `render`: a file as one cluster's Flux would apply it.
+//! - `render`: a file as one cluster's Flux would apply it;
+//! - `network`: hover and completion on addresses (pools, requested IPs).
+//! - `graph`: the Flux Kustomization dependency graph of a cluster.
 
 pub mod complete;
+pub mod graph;
 pub mod locate;
 pub mod nav;
+pub mod network;
 pub mod outline;
 pub mod render;
 

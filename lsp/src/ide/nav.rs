@@ -27,6 +27,13 @@ use std::fmt::Write as _;
 
 /// Markdown for what is under the cursor.
 pub fn hover(a: &Analysis, file: &RelPath, offset: usize) -> Option<Hover> {
+    hover_located(a, file, offset)
+        .or_else(|| crate::ide::network::hover(a, file, offset))
+        .or_else(|| crate::schema::hover_key(a, file, offset))
+}
+
+/// Hover on what `locate` finds: variables, references, paths, objects.
+fn hover_located(a: &Analysis, file: &RelPath, offset: usize) -> Option<Hover> {
     let idx = Index::of(a);
     let loc = locate::at_with(a, &idx, file, offset)?;
     let markdown = match &loc.what {
