@@ -185,6 +185,12 @@ fn hover_variable_two_clusters_one_unset() {
             | --- | --- | --- |
             | apps | **unset** (Flux fails the Kustomization) | — |
             | infra | `10.0.0.100` | clusters/infra/settings.yaml:9 (ConfigMap flux-system/cluster-settings) |
+
+
+            ---
+
+            **CiliumLoadBalancerIPPool `infra-pool`** in cluster `infra`: block 10.0.0.100; pool 0 of 1 used
+            - next free: 10.0.0.100
         "#]],
     );
 }
@@ -1191,6 +1197,15 @@ fn home_ops_hover_lb_pool_start_in_infra() {
             | cluster | value | source |
             | --- | --- | --- |
             | infra | `10.25.11.100` | kubernetes/clusters/infra/cluster-settings.yaml:18 (ConfigMap flux-system/cluster-settings) |
+
+
+            ---
+
+            **CiliumLoadBalancerIPPool `infra-pool`** in cluster `infra`: block 10.25.11.100-10.25.11.119; pool 3 of 20 used
+            - 10.25.11.100: HelmRelease kube-system/cilium (values)
+            - 10.25.11.110: Gateway kube-system/external
+            - 10.25.11.111: Gateway kube-system/internal
+            - next free: 10.25.11.101, 10.25.11.102, 10.25.11.103
         "#]],
     );
 }

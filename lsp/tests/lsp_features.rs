@@ -152,3 +152,30 @@ fn render_command_substitutes_for_one_cluster() {
     let r = c.request("workspace/executeCommand", json!({"command": "gitops-lsp.clusters", "arguments": []}));
     assert_eq!(r, json!(["apps", "infra"]));
 }
+
+#[test]
+fn hover_on_a_pool_address_shows_the_pool_and_its_use() {
+    let mut c = session();
+    let rel = "kubernetes/infrastructure/networking/cilium/ipam/infra/pool.yaml";
+    let r = c.request("textDocument/hover", pos_params(&c, rel, "start: ${CILIUM_LB$0_POOL_START}"));
+    let md = r["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("10.25.11.100"), "{md}");
+    assert!(md.contains("infra-pool") && md.contains("used"), "{md}");
+}
+
+#[test]
+fn completion_in_a_gateway_address_offers_free_addresses_of_the_cluster() {
+    let mut c = session();
+    let rel = "kubernetes/infrastructure/networking/cilium/gateway/gateway.yaml";
+    let uri = c.open(rel);
+    let p = cursor(&c, rel, "value: $0${CILIUM_GATEWAY_EXTERNAL_IP}");
+    let line = p["line"].as_u64().unwrap() as u32;
+    let ch = p["character"].as_u64().unwrap() as u32;
+    let len = "${CILIUM_GATEWAY_EXTERNAL_IP}".len() as u32;
+    c.edit(rel, (line, ch), (line, ch + len), "10.25.11.");
+    let r = c.request("textDocument/completion", json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": ch + 9}}));
+    let labels: Vec<&str> = r["items"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    // Free addresses of infra's or apps' pools (the folder is shared); used ones are not offered.
+    assert!(labels.iter().any(|l| l.starts_with("10.25.11.1")), "{labels:?}");
+    assert!(!labels.contains(&"10.25.11.100"), "the ClusterMesh address is in use: {labels:?}");
+}

@@ -27,9 +27,16 @@ use std::fmt::Write as _;
 
 /// Markdown for what is under the cursor.
 pub fn hover(a: &Analysis, file: &RelPath, offset: usize) -> Option<Hover> {
-    hover_located(a, file, offset)
-        .or_else(|| crate::ide::network::hover(a, file, offset))
-        .or_else(|| crate::schema::hover_key(a, file, offset))
+    // On a `${VAR}` that gives an address, both the variable and the address matter.
+    match (hover_located(a, file, offset), crate::ide::network::hover(a, file, offset)) {
+        (Some(mut h), Some(net)) => {
+            h.markdown.push_str("\n\n---\n\n");
+            h.markdown.push_str(&net.markdown);
+            Some(h)
+        }
+        (Some(h), None) | (None, Some(h)) => Some(h),
+        (None, None) => crate::schema::hover_key(a, file, offset),
+    }
 }
 
 /// Hover on what `locate` finds: variables, references, paths, objects.
