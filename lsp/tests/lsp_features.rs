@@ -179,3 +179,15 @@ fn completion_in_a_gateway_address_offers_free_addresses_of_the_cluster() {
     assert!(labels.iter().any(|l| l.starts_with("10.25.11.1")), "{labels:?}");
     assert!(!labels.contains(&"10.25.11.100"), "the ClusterMesh address is in use: {labels:?}");
 }
+
+#[test]
+fn graph_request_returns_the_dependency_graph() {
+    let mut c = session();
+    let g = c.request("gitops-lsp/graph", json!({"cluster": "infra"}));
+    let nodes = g["nodes"].as_array().unwrap();
+    assert!(nodes.iter().any(|n| n["id"] == "flux-system/cilium-gateway"), "{g}");
+    let edges = g["edges"].as_array().unwrap();
+    assert!(edges.iter().any(|e| e["from"] == "flux-system/cilium-ipam" && e["to"] == "flux-system/cilium-core"), "{g}");
+    let r = c.request_raw("gitops-lsp/graph", json!({"cluster": "nope"}));
+    assert!(r.get("error").is_some(), "{r}");
+}

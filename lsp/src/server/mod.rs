@@ -77,6 +77,7 @@ pub async fn run() {
         let inner = Inner { roots: Vec::new(), docs: HashMap::new(), focus_cluster: None, inlay_hints: true, published: HashMap::new() };
         Backend { client, state: Arc::new(State { inner: Mutex::new(inner), dirty: tx }), dirty_rx: Mutex::new(Some(rx)) }
     })
+    .custom_method("gitops-lsp/graph", Backend::graph)
     .finish();
     Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
 }

@@ -378,3 +378,31 @@ impl Backend {
         }
     }
 }
+
+impl Backend {
+    /// `gitops-lsp/graph`: the Flux Kustomization graph of a cluster, for editors that draw it.
+    /// Params `{"cluster": "infra"}` or `{"uri": "...", "cluster": "..."}` (the URI picks the
+    /// workspace folder); result: `ide::graph::Graph` as JSON.
+    pub async fn graph(&self, params: serde_json::Value) -> Result<serde_json::Value> {
+        let Some(cluster) = params.get("cluster").and_then(|c| c.as_str()).map(str::to_string) else {
+            return Err(invalid("gitops-lsp/graph takes {\"cluster\": NAME}"));
+        };
+        let uri: Option<Uri> = params.get("uri").and_then(|u| u.as_str()).and_then(|u| u.parse().ok());
+        let uri = match uri {
+            Some(u) => u,
+            None => {
+                let first = self.state.lock().roots.first().map(|r| r.path.clone());
+                match first.and_then(|p| to_uri(&p, &RelPath::root())) {
+                    Some(u) => u,
+                    None => return Err(invalid("no workspace folder")),
+                }
+            }
+        };
+        let r = self.query(&uri, move |a, _, _| ide::graph::graph(a, &cluster).map(|g| serde_json::to_value(g).unwrap_or_default())).await?;
+        match r {
+            None => Err(invalid("the URI is not in a workspace folder")),
+            Some(Ok(v)) => Ok(v),
+            Some(Err(why)) => Err(invalid(why)),
+        }
+    }
+}
