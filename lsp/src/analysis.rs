@@ -17,12 +17,15 @@ use std::sync::Arc;
 pub struct Analysis {
     pub snapshot: Arc<Snapshot>,
     pub project: Project,
+    /// Addresses, pools and ASNs per cluster, computed on first use (diagnostics, hover,
+    /// completion and `ipam` share it).
+    network: std::sync::OnceLock<Arc<Vec<crate::network::ClusterNet>>>,
 }
 
 impl Analysis {
     pub fn new(snapshot: Arc<Snapshot>) -> Analysis {
         let project = Project::build(&snapshot);
-        Analysis { snapshot, project }
+        Analysis { snapshot, project, network: std::sync::OnceLock::new() }
     }
 
     /// Every diagnostic of the repository, sorted by file and position, one per cause (the
@@ -51,6 +54,11 @@ impl Analysis {
         // Addresses, pools, ASNs and ClusterMesh identities, per cluster and across clusters.
         out.extend(crate::network::diagnostics(self));
         merge_and_sort(out)
+    }
+
+    /// The network facts of every cluster (computed once per analysis).
+    pub fn network(&self) -> Arc<Vec<crate::network::ClusterNet>> {
+        self.network.get_or_init(|| Arc::new(crate::network::collect(self))).clone()
     }
 
     pub fn path_of(&self, file: FileIdx) -> &RelPath {

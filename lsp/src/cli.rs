@@ -460,7 +460,7 @@ pub fn ipam(path: &Path, format: IpamFormat, out: &mut dyn Write, err: &mut dyn 
     };
     let snapshot = Arc::new(Snapshot::from_vfs(&loaded.vfs, loaded.config_text.as_deref()));
     let analysis = Analysis::new(snapshot);
-    let nets = crate::network::collect(&analysis);
+    let nets = analysis.network();
     let snap = &analysis.snapshot;
     let place = |s: &crate::network::Src| {
         let f = snap.file(s.file);
@@ -498,7 +498,7 @@ pub fn ipam(path: &Path, format: IpamFormat, out: &mut dyn Write, err: &mut dyn 
             serde_json::to_writer_pretty(&mut *out, &clusters).map_err(std::io::Error::other).and_then(|_| writeln!(out))
         }
         IpamFormat::Table => (|| -> std::io::Result<()> {
-            for n in &nets {
+            for n in nets.iter() {
                 let net = n.network.as_deref().map(|x| format!(" (network {x})")).unwrap_or_default();
                 writeln!(out, "cluster {}{net}", n.cluster)?;
                 let usage = crate::network::usage(n);

@@ -50,8 +50,10 @@ fn edits_update_diagnostics_with_versions_and_clear_when_fixed() {
     let v = c.edit(rel, (6, 19), (6, 19), "X");
     c.wait_until("undefined-variable", |c| c.codes(rel) == ["undefined-variable"]);
     assert_eq!(c.diagnostics[&uri]["version"], json!(v));
-    c.edit(rel, (6, 19), (6, 20), "");
+    let v = c.edit(rel, (6, 19), (6, 20), "");
     c.wait_until("cleared", |c| c.codes(rel).is_empty() && c.diagnostics.contains_key(&uri));
+    // The clearing publish carries the version it was computed for, too.
+    assert_eq!(c.diagnostics[&uri]["version"], json!(v));
     assert_eq!(c.shutdown(), 0);
 }
 

@@ -25,10 +25,10 @@ fn fullness(u: &PoolUsage) -> String {
 /// Hover on a requested address, a pool block or a pool's name.
 pub fn hover(a: &Analysis, file: &RelPath, offset: usize) -> Option<Hover> {
     let fi = a.snapshot.file_idx(file)?;
-    let nets = network::collect(a);
+    let nets = a.network();
     let mut range: Option<TextRange> = None;
     let mut md = String::new();
-    for n in &nets {
+    for n in nets.iter() {
         let usage = network::usage(n);
         for r in n.requests.iter().filter(|r| r.src.file == fi && within(&r.src.range, offset)) {
             range.get_or_insert(r.src.range.clone());

@@ -94,10 +94,10 @@ pub fn usage(net: &ClusterNet) -> Vec<PoolUsage<'_>> {
 /// Every network diagnostic of the repository (not yet merged: `Analysis::diagnostics`
 /// merges and sorts them with the rest).
 pub fn diagnostics(a: &Analysis) -> Vec<Diagnostic> {
-    let nets = collect(a);
+    let nets = a.network();
     let mut out = Vec::new();
     let cx = Cx { a };
-    for n in &nets {
+    for n in nets.iter() {
         for p in &n.problems {
             out.push(cx.diag(p.code, &p.src, p.message.clone()).cluster(&n.cluster));
         }

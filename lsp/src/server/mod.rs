@@ -264,8 +264,10 @@ async fn diagnostics_loop(client: Client, state: Arc<State>, mut rx: watch::Rece
                 r = rx.changed() => if r.is_err() { return },
             }
         }
-        let jobs: Vec<(usize, u64, crate::host::Inputs, PathBuf, HashMap<RelPath, i32>)> = {
+        let (jobs, doc_versions): (Vec<(usize, u64, crate::host::Inputs, PathBuf, HashMap<RelPath, i32>)>, HashMap<Uri, i32>) = {
             let inner = state.lock();
+            let doc_versions = inner.docs.iter().map(|(u, d)| (u.clone(), d.version)).collect();
+            let jobs =
             inner
                 .roots
                 .iter()
@@ -275,7 +277,8 @@ async fn diagnostics_loop(client: Client, state: Arc<State>, mut rx: watch::Rece
                     let versions = inner.docs.values().filter(|d| d.root == i).map(|d| (d.model.path.clone(), d.version)).collect();
                     (i, r.host.revision(), r.host.inputs().clone(), r.path.clone(), versions)
                 })
-                .collect()
+                .collect();
+            (jobs, doc_versions)
         };
         let computed = tokio::task::spawn_blocking(move || {
             jobs.into_iter()
@@ -318,7 +321,9 @@ async fn diagnostics_loop(client: Client, state: Arc<State>, mut rx: watch::Rece
                     let in_done_root = uri.to_file_path().is_some_and(|p| roots_done.iter().any(|r| p.starts_with(r)));
                     if in_done_root {
                         inner.published.remove(&uri);
-                        to_publish.push((uri, Vec::new(), None));
+                        // Tagged with the version the analysis saw, like any other publish.
+                        let version = doc_versions.get(&uri).copied();
+                        to_publish.push((uri, Vec::new(), version));
                     }
                 }
             }
