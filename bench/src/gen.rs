@@ -75,10 +75,7 @@ impl Repo {
                 if !force {
                     return Err(std::io::Error::new(
                         std::io::ErrorKind::AlreadyExists,
-                        format!(
-                            "{} exists and is not empty (use --force to replace it)",
-                            out.display()
-                        ),
+                        format!("{} exists and is not empty (use --force to replace it)", out.display()),
                     ));
                 }
                 std::fs::remove_dir_all(out)?;
@@ -140,14 +137,7 @@ pub fn count_objects(text: &str) -> usize {
 /// The smallest app count whose repository has at least `target` objects (binary search over
 /// whole generations: each is deterministic and takes milliseconds).
 pub fn apps_for_objects(clusters: usize, target: usize, seed: u64) -> usize {
-    let count = |apps: usize| {
-        generate(&Params {
-            clusters,
-            apps,
-            seed,
-        })
-        .objects()
-    };
+    let count = |apps: usize| generate(&Params { clusters, apps, seed }).objects();
     let (mut lo, mut hi) = (1usize, 1usize);
     while count(hi) < target {
         lo = hi + 1;
@@ -170,9 +160,7 @@ pub fn apps_for_objects(clusters: usize, target: usize, seed: u64) -> usize {
 // ---------------------------------------------------------------------------------------
 // Names.
 
-const CLUSTER_NAMES: &[&str] = &[
-    "infra", "apps", "edge", "lab", "media", "dr", "staging", "dev",
-];
+const CLUSTER_NAMES: &[&str] = &["infra", "apps", "edge", "lab", "media", "dr", "staging", "dev"];
 const NS_NAMES: &[&str] = &[
     "media",
     "home-automation",
@@ -287,12 +275,7 @@ const APP_NAMES: &[&str] = &[
     "flaresolverr",
     "zwave-js-ui",
 ];
-const TIMEZONES: &[&str] = &[
-    "Europe/Paris",
-    "America/New_York",
-    "Asia/Tokyo",
-    "Europe/Berlin",
-];
+const TIMEZONES: &[&str] = &["Europe/Paris", "America/New_York", "Asia/Tokyo", "Europe/Berlin"];
 
 fn numbered(list: &[&str], i: usize) -> String {
     let base = list[i % list.len()];
@@ -369,38 +352,19 @@ const POOL_START: &str = "0.10";
 const POOL_STOP: &str = "15.250";
 
 fn plan(p: &Params) -> Plan {
-    assert!(
-        p.clusters >= 1 && p.clusters <= 180,
-        "--clusters must be between 1 and 180"
-    );
+    assert!(p.clusters >= 1 && p.clusters <= 180, "--clusters must be between 1 and 180");
     let mut rng = fastrand::Rng::with_seed(p.seed);
     let clusters: Vec<Cluster> = (0..p.clusters)
         .map(|i| Cluster {
             name: numbered(CLUSTER_NAMES, i),
             octet: (64 + i) as u8,
-            timezone: if rng.u8(0..4) == 0 {
-                None
-            } else {
-                Some(TIMEZONES[rng.usize(0..TIMEZONES.len())])
-            },
-            log_level: if rng.bool() {
-                Some(["debug", "info", "warn"][rng.usize(0..3)])
-            } else {
-                None
-            },
+            timezone: if rng.u8(0..4) == 0 { None } else { Some(TIMEZONES[rng.usize(0..TIMEZONES.len())]) },
+            log_level: if rng.bool() { Some(["debug", "info", "warn"][rng.usize(0..3)]) } else { None },
         })
         .collect();
     let all: Vec<usize> = (0..p.clusters).collect();
-    let n_core = if p.apps <= 2 {
-        p.apps
-    } else {
-        (p.apps / 40).clamp(2, 12)
-    };
-    let mut namespaces = vec![Ns {
-        name: "platform".into(),
-        clusters: all.clone(),
-        apps: Vec::new(),
-    }];
+    let n_core = if p.apps <= 2 { p.apps } else { (p.apps / 40).clamp(2, 12) };
+    let mut namespaces = vec![Ns { name: "platform".into(), clusters: all.clone(), apps: Vec::new() }];
     let mut apps: Vec<App> = Vec::new();
     let mut app_name_i = 0usize;
     let mut ns_name_i = 0usize;
@@ -415,11 +379,7 @@ fn plan(p: &Params) -> Plan {
                 if cl.is_empty() {
                     cl.push(rng.usize(0..p.clusters));
                 }
-                namespaces.push(Ns {
-                    name: numbered(NS_NAMES, ns_name_i),
-                    clusters: cl,
-                    apps: Vec::new(),
-                });
+                namespaces.push(Ns { name: numbered(NS_NAMES, ns_name_i), clusters: cl, apps: Vec::new() });
                 ns_name_i += 1;
                 left_in_ns = rng.usize(6..=14);
             }
@@ -436,12 +396,7 @@ fn plan(p: &Params) -> Plan {
         let clusters_of_app: Vec<usize> = if core || ks_style {
             namespaces[ns].clusters.clone()
         } else {
-            let mut cl: Vec<usize> = namespaces[ns]
-                .clusters
-                .iter()
-                .copied()
-                .filter(|_| rng.f32() < 0.75)
-                .collect();
+            let mut cl: Vec<usize> = namespaces[ns].clusters.iter().copied().filter(|_| rng.f32() < 0.75).collect();
             if cl.is_empty() {
                 let nc = &namespaces[ns].clusters;
                 cl.push(nc[rng.usize(0..nc.len())]);
@@ -482,10 +437,7 @@ fn plan(p: &Params) -> Plan {
             replicas: (0..p.clusters)
                 .map(|c| (clusters_of_app.contains(&c) && rng.f32() < 0.2).then(|| rng.u8(1..=3)))
                 .collect(),
-            image: format!(
-                "ghcr.io/home-operations/{}",
-                numbered(APP_NAMES, rng.usize(0..APP_NAMES.len()))
-            ),
+            image: format!("ghcr.io/home-operations/{}", numbered(APP_NAMES, rng.usize(0..APP_NAMES.len()))),
             tag: format!("{}.{}.{}", rng.u8(1..=9), rng.u8(0..=30), rng.u8(0..=12)),
             port: [80, 3000, 8000, 8080, 8096, 9000][rng.usize(0..6)],
             clusters: clusters_of_app,
@@ -501,21 +453,13 @@ fn plan(p: &Params) -> Plan {
                 // 10.X.1.1 .. 10.X.15.254: inside the pool 10.X.0.10-10.X.15.250, after the gateway (.0.10).
                 let third = 1 + k / 250;
                 let fourth = 1 + k % 250;
-                assert!(
-                    third <= 15,
-                    "too many LoadBalancer services for one cluster's pool"
-                );
+                assert!(third <= 15, "too many LoadBalancer services for one cluster's pool");
                 lb_ips[c].insert(ai, format!("10.{}.{third}.{fourth}", cl.octet));
                 k += 1;
             }
         }
     }
-    Plan {
-        clusters,
-        namespaces,
-        apps,
-        lb_ips,
-    }
+    Plan { clusters, namespaces, apps, lb_ips }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -527,18 +471,12 @@ pub fn generate(p: &Params) -> Repo {
     let k8s = "kubernetes";
     for (c, cl) in plan.clusters.iter().enumerate() {
         let dir = format!("{k8s}/clusters/{}", cl.name);
-        files.insert(
-            format!("{dir}/flux-system/gotk-sync.yaml"),
-            gotk_sync(&cl.name),
-        );
+        files.insert(format!("{dir}/flux-system/gotk-sync.yaml"), gotk_sync(&cl.name));
         files.insert(
             format!("{dir}/flux-system/kustomization.yaml"),
             "# Flux Version: v2.9.0\n# gotk-components.yaml is installed by `flux bootstrap` and is not kept here.\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - gotk-sync.yaml\n".into(),
         );
-        files.insert(
-            format!("{dir}/cluster-settings.yaml"),
-            cluster_settings(&plan, c),
-        );
+        files.insert(format!("{dir}/cluster-settings.yaml"), cluster_settings(&plan, c));
         files.insert(format!("{dir}/infrastructure.yaml"), infrastructure_ks());
         files.insert(format!("{dir}/apps.yaml"), cluster_apps(&plan, c));
     }
@@ -546,7 +484,9 @@ pub fn generate(p: &Params) -> Repo {
     components(&mut files);
     for ns in &plan.namespaces {
         let nsdir = format!("{k8s}/apps/{}", ns.name);
-        let mut k = String::from("---\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./namespace.yaml\n");
+        let mut k = String::from(
+            "---\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./namespace.yaml\n",
+        );
         for &ai in &ns.apps {
             if plan.apps[ai].ks_style {
                 let _ = writeln!(k, "  - ./{}/ks.yaml", plan.apps[ai].name);
@@ -712,18 +652,13 @@ fn infrastructure_ks() -> String {
 fn infrastructure(files: &mut BTreeMap<String, String>) {
     let d = "kubernetes/infrastructure";
     let kust = |res: &[&str]| {
-        let mut s = String::from(
-            "---\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n",
-        );
+        let mut s = String::from("---\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
         for r in res {
             let _ = writeln!(s, "  - ./{r}");
         }
         s
     };
-    files.insert(
-        format!("{d}/cilium-ipam/kustomization.yaml"),
-        kust(&["pool.yaml"]),
-    );
+    files.insert(format!("{d}/cilium-ipam/kustomization.yaml"), kust(&["pool.yaml"]));
     files.insert(
         format!("{d}/cilium-ipam/pool.yaml"),
         "---
@@ -794,10 +729,7 @@ spec:
 "
         .into(),
     );
-    files.insert(
-        format!("{d}/secret-stores/kustomization.yaml"),
-        kust(&["clustersecretstore.yaml"]),
-    );
+    files.insert(format!("{d}/secret-stores/kustomization.yaml"), kust(&["clustersecretstore.yaml"]));
     files.insert(
         format!("{d}/secret-stores/clustersecretstore.yaml"),
         "---
@@ -821,10 +753,7 @@ spec:
 "
         .into(),
     );
-    files.insert(
-        format!("{d}/storage/kustomization.yaml"),
-        kust(&["storageclass.yaml"]),
-    );
+    files.insert(format!("{d}/storage/kustomization.yaml"), kust(&["storageclass.yaml"]));
     files.insert(
         format!("{d}/storage/storageclass.yaml"),
         "---
@@ -847,9 +776,7 @@ parameters:
 fn components(files: &mut BTreeMap<String, String>) {
     let d = "kubernetes/components";
     let comp = |res: &[&str]| {
-        let mut s = String::from(
-            "---\napiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n",
-        );
+        let mut s = String::from("---\napiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n");
         for r in res {
             let _ = writeln!(s, "  - ./{r}");
         }
@@ -928,10 +855,7 @@ spec:
 "
         .into(),
     );
-    files.insert(
-        format!("{d}/alerts/kustomization.yaml"),
-        comp(&["prometheusrule.yaml"]),
-    );
+    files.insert(format!("{d}/alerts/kustomization.yaml"), comp(&["prometheusrule.yaml"]));
     files.insert(
         format!("{d}/alerts/prometheusrule.yaml"),
         "---
@@ -961,10 +885,7 @@ spec:
 "
         .into(),
     );
-    files.insert(
-        format!("{d}/networkpolicy/kustomization.yaml"),
-        comp(&["ciliumnetworkpolicy.yaml"]),
-    );
+    files.insert(format!("{d}/networkpolicy/kustomization.yaml"), comp(&["ciliumnetworkpolicy.yaml"]));
     files.insert(
         format!("{d}/networkpolicy/ciliumnetworkpolicy.yaml"),
         "---
@@ -1039,9 +960,7 @@ fn deps_of(plan: &Plan, ai: usize, c: usize) -> Vec<String> {
 fn app_flux_ks(plan: &Plan, ai: usize, c: usize) -> String {
     let a = &plan.apps[ai];
     let ns = &plan.namespaces[a.ns].name;
-    let mut s = String::from(
-        "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n",
-    );
+    let mut s = String::from("---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n");
     if a.anchors {
         let _ = writeln!(s, "  name: &app {}", a.name);
     } else {
@@ -1139,12 +1058,7 @@ fn app_files(plan: &Plan, ai: usize, files: &mut BTreeMap<String, String>) {
         files.insert(format!("{dir}/ks.yaml"), app_flux_ks(plan, ai, c));
     }
     let name = &a.name;
-    let mut res: Vec<&str> = vec![
-        "ocirepository.yaml",
-        "helmrelease.yaml",
-        "configmap.yaml",
-        "service.yaml",
-    ];
+    let mut res: Vec<&str> = vec!["ocirepository.yaml", "helmrelease.yaml", "configmap.yaml", "service.yaml"];
     if a.external_secret {
         res.push("externalsecret.yaml");
     }
@@ -1305,11 +1219,7 @@ spec:
         } else {
             format!("{name}.${{CLUSTER_DOMAIN}}")
         };
-        let svc = if a.lb {
-            format!("{name}-lb")
-        } else {
-            name.clone()
-        };
+        let svc = if a.lb { format!("{name}-lb") } else { name.clone() };
         files.insert(
             format!("{dir}/app/httproute.yaml"),
             format!(
@@ -1378,11 +1288,7 @@ spec:
 "
     );
     if let Some(h) = a.helm_dep {
-        let _ = write!(
-            s,
-            "  dependsOn:\n    - name: {}\n      namespace: platform\n",
-            plan.apps[h].name
-        );
+        let _ = write!(s, "  dependsOn:\n    - name: {}\n      namespace: platform\n", plan.apps[h].name);
     }
     let _ = write!(
         s,
@@ -1422,10 +1328,7 @@ spec:
         port = a.port
     );
     if a.external_secret {
-        let _ = writeln!(
-            s,
-            "              - secretRef:\n                  name: {name}-secret"
-        );
+        let _ = writeln!(s, "              - secretRef:\n                  name: {name}-secret");
     }
     let _ = write!(
         s,
@@ -1468,12 +1371,9 @@ spec:
 "
     );
     if a.volsync || a.pvc {
-        let claim = if a.volsync {
-            name.clone()
-        } else {
-            format!("{name}-data")
-        };
-        let _ = write!(s, "      data:\n        existingClaim: {claim}\n        globalMounts:\n          - path: /data\n");
+        let claim = if a.volsync { name.clone() } else { format!("{name}-data") };
+        let _ =
+            write!(s, "      data:\n        existingClaim: {claim}\n        globalMounts:\n          - path: /data\n");
     }
     if a.config_gen {
         let _ = write!(
@@ -1506,74 +1406,42 @@ mod tests {
         // Clean means no error and no warning (information, e.g. a kind without a schema, is fine).
         a.diagnostics()
             .iter()
-            .filter(|d| matches!(d.severity, gitops_lsp::diagnostics::Severity::Error | gitops_lsp::diagnostics::Severity::Warning))
+            .filter(|d| {
+                matches!(
+                    d.severity,
+                    gitops_lsp::diagnostics::Severity::Error | gitops_lsp::diagnostics::Severity::Warning
+                )
+            })
             .map(|d| format!("{} {}: {}", d.code, d.file, d.message))
             .collect()
     }
 
     #[test]
     fn same_arguments_give_the_same_bytes() {
-        let p = Params {
-            clusters: 3,
-            apps: 40,
-            seed: 7,
-        };
+        let p = Params { clusters: 3, apps: 40, seed: 7 };
         assert_eq!(generate(&p).files, generate(&p).files);
-        assert_ne!(
-            generate(&p).files,
-            generate(&Params {
-                seed: 8,
-                ..p.clone()
-            })
-            .files
-        );
+        assert_ne!(generate(&p).files, generate(&Params { seed: 8, ..p.clone() }).files);
     }
 
     #[test]
     fn generated_repositories_are_clean_for_check() {
         for (clusters, apps, seed) in [(1, 1, 1), (2, 30, 2), (4, 120, 3)] {
-            let repo = generate(&Params {
-                clusters,
-                apps,
-                seed,
-            });
+            let repo = generate(&Params { clusters, apps, seed });
             let d = diagnostics(&repo);
-            assert!(
-                d.is_empty(),
-                "{clusters} clusters, {apps} apps, seed {seed}: {d:#?}"
-            );
+            assert!(d.is_empty(), "{clusters} clusters, {apps} apps, seed {seed}: {d:#?}");
         }
     }
 
     #[test]
     fn manifests_target_picks_the_smallest_app_count() {
         let apps = apps_for_objects(4, 1000, 1);
-        assert!(
-            generate(&Params {
-                clusters: 4,
-                apps,
-                seed: 1
-            })
-            .objects()
-                >= 1000
-        );
-        assert!(
-            generate(&Params {
-                clusters: 4,
-                apps: apps - 1,
-                seed: 1
-            })
-            .objects()
-                < 1000
-        );
+        assert!(generate(&Params { clusters: 4, apps, seed: 1 }).objects() >= 1000);
+        assert!(generate(&Params { clusters: 4, apps: apps - 1, seed: 1 }).objects() < 1000);
     }
 
     #[test]
     fn objects_are_documents_with_kind() {
-        assert_eq!(
-            count_objects("---\nkind: A\n---\n# c\n---\napiVersion: v1\nkind: B\n  kind: nested\n"),
-            2
-        );
+        assert_eq!(count_objects("---\nkind: A\n---\n# c\n---\napiVersion: v1\nkind: B\n  kind: nested\n"), 2);
         assert_eq!(count_objects("a: 1\n"), 0);
     }
 }

@@ -16,9 +16,7 @@ impl Machine {
         let cpu = cpuinfo
             .lines()
             .find_map(|l| {
-                l.strip_prefix("model name")
-                    .and_then(|r| r.split_once(':'))
-                    .map(|(_, v)| v.trim().to_string())
+                l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_string())
             })
             .unwrap_or_else(|| "unknown".into());
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
@@ -30,12 +28,7 @@ impl Machine {
         let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .map(|s| s.trim().to_string())
             .unwrap_or_else(|_| "unknown".into());
-        Machine {
-            cores,
-            cpu,
-            mem_total_kib,
-            kernel,
-        }
+        Machine { cores, cpu, mem_total_kib, kernel }
     }
 
     pub fn describe(&self) -> String {

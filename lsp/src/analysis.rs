@@ -118,14 +118,22 @@ fn file_diagnostics(snap: &Snapshot, out: &mut Vec<Diagnostic>) {
                     Severity::Error,
                     Some((first.clone(), format!("`{key}` first defined here"))),
                 ),
-                SyntaxProblemKind::UnknownAlias(a) => (format!("alias `*{a}` refers to no anchor above it"), Severity::Error, None),
+                SyntaxProblemKind::UnknownAlias(a) => {
+                    (format!("alias `*{a}` refers to no anchor above it"), Severity::Error, None)
+                }
                 SyntaxProblemKind::TooDeep => (
-                    format!("nesting deeper than {} levels; the rest of this document is not analysed", crate::yaml::MAX_DEPTH),
+                    format!(
+                        "nesting deeper than {} levels; the rest of this document is not analysed",
+                        crate::yaml::MAX_DEPTH
+                    ),
                     Severity::Warning,
                     None,
                 ),
                 SyntaxProblemKind::AliasBudget => (
-                    format!("aliases expand to more than {} nodes (an alias bomb?); the rest is not expanded", crate::yaml::ALIAS_BUDGET),
+                    format!(
+                        "aliases expand to more than {} nodes (an alias bomb?); the rest is not expanded",
+                        crate::yaml::ALIAS_BUDGET
+                    ),
                     Severity::Warning,
                     None,
                 ),
@@ -185,7 +193,9 @@ fn syntax_message(f: &FileModel, r: &TextRange, shown: &TextRange) -> String {
     let first_line = text.lines().next().unwrap_or("").trim();
     // A tab used for indentation: on a line of the error, or on the line right after it.
     let (first, last) = (li.line_of(r.start), li.line_of(r.end.min(f.text.len())) + 1);
-    if (first..=last.min(li.line_count().saturating_sub(1))).any(|l| li.line_text(&f.text, l).trim_start_matches(' ').starts_with('\t')) {
+    if (first..=last.min(li.line_count().saturating_sub(1)))
+        .any(|l| li.line_text(&f.text, l).trim_start_matches(' ').starts_with('\t'))
+    {
         return "YAML syntax error: tabs cannot indent YAML; use spaces".into();
     }
     if first_line.is_empty() {
@@ -226,7 +236,10 @@ fn invalid_name(path: &RelPath, range: TextRange, name: &str, what: &str) -> Dia
 }
 
 fn suggest_name(name: &str) -> String {
-    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_uppercase() } else { '_' }).collect();
+    let mut s: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_uppercase() } else { '_' })
+        .collect();
     if s.starts_with(|c: char| c.is_ascii_digit()) || s.is_empty() {
         s.insert(0, '_');
     }
@@ -243,7 +256,12 @@ fn kustomization_diagnostics(snap: &Snapshot, f: &FileModel, out: &mut Vec<Diagn
         let Some(r) = n.as_str() else { continue };
         let range = n.range.clone();
         if model::is_remote(r) {
-            out.push(Diagnostic::new(codes::REMOTE_RESOURCE, &f.path, range, format!("remote {field} entry `{r}` is recorded, not fetched: its objects are not analysed")));
+            out.push(Diagnostic::new(
+                codes::REMOTE_RESOURCE,
+                &f.path,
+                range,
+                format!("remote {field} entry `{r}` is recorded, not fetched: its objects are not analysed"),
+            ));
             continue;
         }
         if r.starts_with('/') || r.contains(":\\") {
@@ -251,26 +269,55 @@ fn kustomization_diagnostics(snap: &Snapshot, f: &FileModel, out: &mut Vec<Diagn
             continue;
         }
         let Some(p) = dir.join(r) else {
-            out.push(Diagnostic::new(codes::PATH_OUTSIDE_REPO, &f.path, range, format!("`{r}` leaves the repository; it is not read")));
+            out.push(Diagnostic::new(
+                codes::PATH_OUTSIDE_REPO,
+                &f.path,
+                range,
+                format!("`{r}` leaves the repository; it is not read"),
+            ));
             continue;
         };
         if let Some(Unreadable::LinkOutsideRepo) = snap.unreadable.get(&p) {
-            out.push(Diagnostic::new(codes::PATH_OUTSIDE_REPO, &f.path, range, format!("`{r}` is a symbolic link out of the repository; it is not read")));
+            out.push(Diagnostic::new(
+                codes::PATH_OUTSIDE_REPO,
+                &f.path,
+                range,
+                format!("`{r}` is a symbolic link out of the repository; it is not read"),
+            ));
             continue;
         }
         if snap.is_file(&p) {
             if field == "components" {
-                out.push(Diagnostic::new(codes::NOT_A_COMPONENT, &f.path, range, format!("`{r}` is a file; a component entry names a folder with a `kind: Component` kustomization.yaml")));
+                out.push(Diagnostic::new(
+                    codes::NOT_A_COMPONENT,
+                    &f.path,
+                    range,
+                    format!(
+                        "`{r}` is a file; a component entry names a folder with a `kind: Component` kustomization.yaml"
+                    ),
+                ));
             }
             continue;
         }
         if !snap.is_dir(&p) {
-            out.push(Diagnostic::new(codes::MISSING_PATH, &f.path, range, format!("{field} entry `{r}` does not exist ({} not found)", p.display())));
+            out.push(Diagnostic::new(
+                codes::MISSING_PATH,
+                &f.path,
+                range,
+                format!("{field} entry `{r}` does not exist ({} not found)", p.display()),
+            ));
             continue;
         }
         let Some(kfi) = snap.kustomization_in(&p) else {
             if !snap.has_kustomization(&p) {
-                out.push(Diagnostic::new(codes::MISSING_PATH, &f.path, range, format!("folder `{r}` has no kustomization.yaml; kustomize cannot build it: add one or list its files")));
+                out.push(Diagnostic::new(
+                    codes::MISSING_PATH,
+                    &f.path,
+                    range,
+                    format!(
+                        "folder `{r}` has no kustomization.yaml; kustomize cannot build it: add one or list its files"
+                    ),
+                ));
             }
             continue;
         };
@@ -282,8 +329,13 @@ fn kustomization_diagnostics(snap: &Snapshot, f: &FileModel, out: &mut Vec<Diagn
             );
         } else if field == "resources" && is_component {
             out.push(
-                Diagnostic::new(codes::NOT_A_COMPONENT, &f.path, range, format!("`{r}` is a Component; kustomize only accepts it under components:, not resources:"))
-                    .related(&snap.file(kfi).path, 0..0, "the component"),
+                Diagnostic::new(
+                    codes::NOT_A_COMPONENT,
+                    &f.path,
+                    range,
+                    format!("`{r}` is a Component; kustomize only accepts it under components:, not resources:"),
+                )
+                .related(&snap.file(kfi).path, 0..0, "the component"),
             );
         }
     }
@@ -294,8 +346,18 @@ fn kustomization_diagnostics(snap: &Snapshot, f: &FileModel, out: &mut Vec<Diagn
             continue;
         }
         match dir.join(file) {
-            None => out.push(Diagnostic::new(codes::PATH_OUTSIDE_REPO, &f.path, n.range.clone(), format!("`{file}` leaves the repository; it is not read"))),
-            Some(p) if !snap.is_file(&p) => out.push(Diagnostic::new(codes::MISSING_PATH, &f.path, n.range.clone(), format!("file `{file}` does not exist"))),
+            None => out.push(Diagnostic::new(
+                codes::PATH_OUTSIDE_REPO,
+                &f.path,
+                n.range.clone(),
+                format!("`{file}` leaves the repository; it is not read"),
+            )),
+            Some(p) if !snap.is_file(&p) => out.push(Diagnostic::new(
+                codes::MISSING_PATH,
+                &f.path,
+                n.range.clone(),
+                format!("file `{file}` does not exist"),
+            )),
             _ => {}
         }
     }
@@ -306,8 +368,18 @@ fn kustomization_diagnostics(snap: &Snapshot, f: &FileModel, out: &mut Vec<Diagn
                 continue;
             }
             match dir.join(r) {
-                None => out.push(Diagnostic::new(codes::PATH_OUTSIDE_REPO, &f.path, n.range.clone(), format!("patch `{r}` leaves the repository; it is not read"))),
-                Some(pp) if !snap.is_file(&pp) => out.push(Diagnostic::new(codes::MISSING_PATH, &f.path, n.range.clone(), format!("patch file `{r}` does not exist"))),
+                None => out.push(Diagnostic::new(
+                    codes::PATH_OUTSIDE_REPO,
+                    &f.path,
+                    n.range.clone(),
+                    format!("patch `{r}` leaves the repository; it is not read"),
+                )),
+                Some(pp) if !snap.is_file(&pp) => out.push(Diagnostic::new(
+                    codes::MISSING_PATH,
+                    &f.path,
+                    n.range.clone(),
+                    format!("patch file `{r}` does not exist"),
+                )),
                 _ => {}
             }
         }
@@ -345,7 +417,12 @@ impl ClusterCheck<'_> {
         if let Some(path) = &ks.path {
             if let (Some(at), None) = (&path.at, &ks.external) {
                 if path.leaves_repo {
-                    self.push(diag_at(codes::PATH_OUTSIDE_REPO, snap, at, format!("spec.path `{}` of {who} leaves the repository", path.raw)));
+                    self.push(diag_at(
+                        codes::PATH_OUTSIDE_REPO,
+                        snap,
+                        at,
+                        format!("spec.path `{}` of {who} leaves the repository", path.raw),
+                    ));
                 } else if let Some(dir) = &path.dir {
                     if !snap.is_dir(dir) {
                         let msg = if snap.is_file(dir) {
@@ -361,10 +438,22 @@ impl ClusterCheck<'_> {
                 for (comp, at) in &ks.components {
                     let Some(at) = at else { continue };
                     match dir.join(comp) {
-                        None => self.push(diag_at(codes::PATH_OUTSIDE_REPO, snap, at, format!("component `{comp}` of {who} leaves the repository"))),
-                        Some(p) if !snap.is_dir(&p) => self.push(diag_at(codes::MISSING_PATH, snap, at, format!("component `{comp}` of {who} does not exist ({} not found)", p.display()))),
+                        None => self.push(diag_at(
+                            codes::PATH_OUTSIDE_REPO,
+                            snap,
+                            at,
+                            format!("component `{comp}` of {who} leaves the repository"),
+                        )),
+                        Some(p) if !snap.is_dir(&p) => self.push(diag_at(
+                            codes::MISSING_PATH,
+                            snap,
+                            at,
+                            format!("component `{comp}` of {who} does not exist ({} not found)", p.display()),
+                        )),
                         Some(p) => {
-                            let is_comp = snap.kustomization_in(&p).and_then(|k| snap.file(k).kustomization().map(|r| r.str_at(&["kind"]) == Some("Component")));
+                            let is_comp = snap.kustomization_in(&p).and_then(|k| {
+                                snap.file(k).kustomization().map(|r| r.str_at(&["kind"]) == Some("Component"))
+                            });
                             if is_comp != Some(true) {
                                 self.push(diag_at(codes::NOT_A_COMPONENT, snap, at, format!("component `{comp}` of {who} is not a folder with a `kind: Component` kustomization")));
                             }
@@ -376,9 +465,20 @@ impl ClusterCheck<'_> {
         for (dep, at) in &ks.depends_on {
             let Some(at) = at else { continue };
             if !self.cluster.ks_by_id.contains_key(dep) {
-                let names: Vec<&str> = self.cluster.kss.iter().filter(|k| k.obj.is_some() && k.id.namespace == dep.namespace).map(|k| k.id.name.as_str()).collect();
+                let names: Vec<&str> = self
+                    .cluster
+                    .kss
+                    .iter()
+                    .filter(|k| k.obj.is_some() && k.id.namespace == dep.namespace)
+                    .map(|k| k.id.name.as_str())
+                    .collect();
                 let hint = closest(&dep.name, &names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
-                self.push(diag_at(codes::DEPENDS_ON_UNKNOWN, snap, at, format!("{who} depends on `{dep}`, which this cluster does not have{hint}")));
+                self.push(diag_at(
+                    codes::DEPENDS_ON_UNKNOWN,
+                    snap,
+                    at,
+                    format!("{who} depends on `{dep}`, which this cluster does not have{hint}"),
+                ));
             }
         }
         for s in &ks.sources {
@@ -407,8 +507,11 @@ impl ClusterCheck<'_> {
 
     fn dependency_cycles(&mut self) {
         let c = self.cluster;
-        let edges: Vec<Vec<(u32, Option<Loc>)>> =
-            c.kss.iter().map(|k| k.depends_on.iter().filter_map(|(d, at)| c.ks_by_id.get(d).map(|&i| (i, at.clone()))).collect()).collect();
+        let edges: Vec<Vec<(u32, Option<Loc>)>> = c
+            .kss
+            .iter()
+            .map(|k| k.depends_on.iter().filter_map(|(d, at)| c.ks_by_id.get(d).map(|&i| (i, at.clone()))).collect())
+            .collect();
         let names: Vec<String> = c.kss.iter().map(|k| k.id.name.clone()).collect();
         self.report_cycles(&edges, &names, "Flux Kustomizations");
     }
@@ -462,7 +565,10 @@ impl ClusterCheck<'_> {
                     .iter()
                     .filter_map(|d| {
                         Some((
-                            NsName { namespace: d.namespace.and_then(text).unwrap_or_else(|| ns.clone()), name: text(d.name)? },
+                            NsName {
+                                namespace: d.namespace.and_then(text).unwrap_or_else(|| ns.clone()),
+                                name: text(d.name)?,
+                            },
                             Loc { file: l.file, range: d.name.range.clone() },
                         ))
                     })
@@ -477,9 +583,14 @@ impl ClusterCheck<'_> {
                 match index.get(d) {
                     Some(&j) => e.push((j, Some(at.clone()))),
                     None => {
-                        let names: Vec<&str> = ids.iter().filter(|x| x.namespace == d.namespace).map(|x| x.name.as_str()).collect();
-                        let hint = closest(&d.name, &names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
-                        let msg = format!("HelmRelease {} depends on HelmRelease `{d}`, which this cluster does not have{hint}", ids[i]);
+                        let names: Vec<&str> =
+                            ids.iter().filter(|x| x.namespace == d.namespace).map(|x| x.name.as_str()).collect();
+                        let hint =
+                            closest(&d.name, &names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+                        let msg = format!(
+                            "HelmRelease {} depends on HelmRelease `{d}`, which this cluster does not have{hint}",
+                            ids[i]
+                        );
                         self.push(diag_at(codes::DEPENDS_ON_UNKNOWN, snap, at, msg));
                     }
                 }
@@ -540,7 +651,10 @@ impl ClusterCheck<'_> {
         for e in &scan.errors {
             // The text of a `${...}` is the same in every cluster: one diagnostic.
             let sev = if e.fatal { Severity::Error } else { Severity::Warning };
-            self.out.push(Diagnostic::new(codes::UNSUPPORTED_SUBSTITUTION, &f.path, e.range.clone(), e.message.clone()).severity(sev));
+            self.out.push(
+                Diagnostic::new(codes::UNSUPPORTED_SUBSTITUTION, &f.path, e.range.clone(), e.message.clone())
+                    .severity(sev),
+            );
         }
         if scan.has_fatal() {
             return;
@@ -556,8 +670,17 @@ impl ClusterCheck<'_> {
                     d = d.related(&snap.file(o.file).path, o.range.clone(), format!("`{name}` is set to \"\" here"));
                 }
             } else if let Some(obj) = ks.obj {
-                let at = snap.file(obj.file).root(&snap.file(obj.file).objects[obj.obj as usize]).at(&["metadata", "name"]).map(|n| n.range.clone()).unwrap_or(0..0);
-                d = d.related(&snap.file(obj.file).path, at, format!("variables come from Flux Kustomization {}", ks.id));
+                let at = snap
+                    .file(obj.file)
+                    .root(&snap.file(obj.file).objects[obj.obj as usize])
+                    .at(&["metadata", "name"])
+                    .map(|n| n.range.clone())
+                    .unwrap_or(0..0);
+                d = d.related(
+                    &snap.file(obj.file).path,
+                    at,
+                    format!("variables come from Flux Kustomization {}", ks.id),
+                );
             }
             self.push(d);
         }
@@ -580,8 +703,22 @@ impl ClusterCheck<'_> {
             let o = &f.objects[l.obj as usize];
             let Some(name_node) = f.root(o).at(&["metadata", "name"]) else { continue };
             let b = &c.kss[pl.ks as usize].bindings;
-            let Some(name) = name_node.as_str().and_then(|s| if pl.subst_disabled || o.subst_disabled { Some(s.to_string()) } else { b.apply(s) }) else { continue };
-            let key = (pl.ks, o.group().to_string(), o.kind.clone(), pl.namespace.as_deref().unwrap_or("").to_string(), format!("{}{name}{}", pl.name_prefix, pl.name_suffix));
+            let Some(name) = name_node.as_str().and_then(|s| {
+                if pl.subst_disabled || o.subst_disabled {
+                    Some(s.to_string())
+                } else {
+                    b.apply(s)
+                }
+            }) else {
+                continue;
+            };
+            let key = (
+                pl.ks,
+                o.group().to_string(),
+                o.kind.clone(),
+                pl.namespace.as_deref().unwrap_or("").to_string(),
+                format!("{}{name}{}", pl.name_prefix, pl.name_suffix),
+            );
             let here = Loc { file: l.file, range: name_node.range.clone() };
             match first.get(&key) {
                 None => {
@@ -591,7 +728,11 @@ impl ClusterCheck<'_> {
                     let ks = &c.kss[pl.ks as usize];
                     let ns = if key.3.is_empty() { String::new() } else { format!("{}/", key.3) };
                     let msg = format!("{} {ns}{} is defined twice in the build of Flux Kustomization {}; kustomize fails: remove or rename one", o.kind, key.4, ks.id);
-                    let d = diag_at(codes::DUPLICATE_OBJECT, snap, &here, msg).related(&snap.file(prev.file).path, prev.range.clone(), "first defined here");
+                    let d = diag_at(codes::DUPLICATE_OBJECT, snap, &here, msg).related(
+                        &snap.file(prev.file).path,
+                        prev.range.clone(),
+                        "first defined here",
+                    );
                     self.push(d);
                 }
             }
@@ -611,10 +752,18 @@ impl ClusterCheck<'_> {
                 }
                 for (name, b) in layer.iter() {
                     let Some(o) = &b.origin else { continue };
-                    if subst::is_valid_name(name) || !seen.insert((o.file, o.range.start)) || b.from.starts_with("postBuild.substitute") {
+                    if subst::is_valid_name(name)
+                        || !seen.insert((o.file, o.range.start))
+                        || b.from.starts_with("postBuild.substitute")
+                    {
                         continue;
                     }
-                    let d = invalid_name(&snap.file(o.file).path, o.range.clone(), name, &format!("key of substituteFrom {}", b.from));
+                    let d = invalid_name(
+                        &snap.file(o.file).path,
+                        o.range.clone(),
+                        name,
+                        &format!("key of substituteFrom {}", b.from),
+                    );
                     self.push(d);
                 }
             }
@@ -638,7 +787,8 @@ fn undefined_message(name: &str, b: &Bindings, ks: &KsNode, strict: bool) -> Str
 
 fn closest_dir_hint(snap: &Snapshot, dir: &RelPath) -> String {
     let parent = dir.parent();
-    let siblings: Vec<&str> = snap.dirs.subdirs_in.get(&parent).map(|v| v.iter().map(RelPath::file_name).collect()).unwrap_or_default();
+    let siblings: Vec<&str> =
+        snap.dirs.subdirs_in.get(&parent).map(|v| v.iter().map(RelPath::file_name).collect()).unwrap_or_default();
     match closest(dir.file_name(), &siblings) {
         Some(s) => format!("; did you mean `{}`?", parent.join(s).map(|p| p.display().to_string()).unwrap_or_default()),
         None => String::new(),
@@ -648,7 +798,12 @@ fn closest_dir_hint(snap: &Snapshot, dir: &RelPath) -> String {
 /// The most similar name within a small edit distance.
 pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let limit = (name.len() / 3).max(1);
-    candidates.iter().map(|c| (edit_distance(name, c), *c)).filter(|(d, c)| *d <= limit && *c != name).min().map(|(_, c)| c)
+    candidates
+        .iter()
+        .map(|c| (edit_distance(name, c), *c))
+        .filter(|(d, c)| *d <= limit && *c != name)
+        .min()
+        .map(|(_, c)| c)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

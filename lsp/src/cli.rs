@@ -55,7 +55,11 @@ pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let known: Vec<&str> = analysis.project.clusters.iter().map(|c| c.name.as_str()).collect();
     for c in &args.clusters {
         if !known.contains(&c.as_str()) {
-            let _ = writeln!(err, "error: no cluster named `{c}`; clusters found: {}", if known.is_empty() { "none".to_string() } else { known.join(", ") });
+            let _ = writeln!(
+                err,
+                "error: no cluster named `{c}`; clusters found: {}",
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            );
             return 2;
         }
     }
@@ -105,7 +109,8 @@ fn filter_clusters(a: &Analysis, diags: Vec<Diagnostic>, names: &[String]) -> Ve
         .into_iter()
         .filter_map(|mut d| {
             if d.clusters.is_empty() {
-                let keep = files.contains(&d.file) || (d.file.file_name().starts_with("kustomization") && dirs.contains(&d.file.parent()));
+                let keep = files.contains(&d.file)
+                    || (d.file.file_name().starts_with("kustomization") && dirs.contains(&d.file.parent()));
                 return keep.then_some(d);
             }
             d.clusters.retain(|c| names.contains(c));
@@ -169,7 +174,13 @@ fn json_diagnostics(diags: &[Diagnostic], texts: &Texts) -> Value {
     )
 }
 
-fn human(diags: &[Diagnostic], texts: &Texts, clusters: &[&str], color: ColorChoice, out: &mut dyn Write) -> std::io::Result<()> {
+fn human(
+    diags: &[Diagnostic],
+    texts: &Texts,
+    clusters: &[&str],
+    color: ColorChoice,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     use codespan_reporting::diagnostic::{Diagnostic as CsDiag, Label, Severity as CsSev};
     use codespan_reporting::files::SimpleFiles;
     use codespan_reporting::term::{self, termcolor};
@@ -182,7 +193,9 @@ fn human(diags: &[Diagnostic], texts: &Texts, clusters: &[&str], color: ColorCho
     let use_color = match color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        }
     };
     let mut buf = if use_color { termcolor::Buffer::ansi() } else { termcolor::Buffer::no_color() };
     for d in diags {
@@ -199,7 +212,9 @@ fn human(diags: &[Diagnostic], texts: &Texts, clusters: &[&str], color: ColorCho
         for r in &d.related {
             let rid = id_of(&r.file, &mut files);
             let rlen = files.get(rid).map(|f| f.source().len()).unwrap_or(0);
-            labels.push(Label::secondary(rid, r.range.start.min(rlen)..r.range.end.min(rlen)).with_message(r.message.clone()));
+            labels.push(
+                Label::secondary(rid, r.range.start.min(rlen)..r.range.end.min(rlen)).with_message(r.message.clone()),
+            );
         }
         // The message already names the clusters.
         let cs = CsDiag::new(sev).with_code(d.code).with_message(&d.message).with_labels(labels);
@@ -324,7 +339,11 @@ fn github(diags: &[Diagnostic], texts: &Texts, path: &Path, out: &mut dyn Write)
             Severity::Warning => "warning",
             _ => "notice",
         };
-        let file = if prefix.is_empty() || prefix == "." { d.file.as_str().to_string() } else { format!("{prefix}/{}", d.file.as_str()) };
+        let file = if prefix.is_empty() || prefix == "." {
+            d.file.as_str().to_string()
+        } else {
+            format!("{prefix}/{}", d.file.as_str())
+        };
         let clusters = if d.clusters.is_empty() { String::new() } else { format!(" [{}]", d.clusters.join(", ")) };
         writeln!(
             out,
@@ -356,12 +375,17 @@ pub fn clusters(path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let snap = &analysis.snapshot;
     let mut w = || -> std::io::Result<()> {
         if analysis.project.clusters.is_empty() {
-            writeln!(out, "no cluster found (no flux-system Kustomization, FluxInstance, clusters/ folder or Flux Kustomization)")?;
+            writeln!(
+                out,
+                "no cluster found (no flux-system Kustomization, FluxInstance, clusters/ folder or Flux Kustomization)"
+            )?;
         }
         for c in &analysis.project.clusters {
             let how = match &c.origin {
                 crate::project::ClusterOrigin::Config => "named in .gitops-lsp.toml".to_string(),
-                crate::project::ClusterOrigin::Bootstrap(l) => format!("bootstrap object in {}", snap.file(l.file).path),
+                crate::project::ClusterOrigin::Bootstrap(l) => {
+                    format!("bootstrap object in {}", snap.file(l.file).path)
+                }
                 crate::project::ClusterOrigin::ClustersFolder => "a folder under clusters/".to_string(),
                 crate::project::ClusterOrigin::Default => "Flux Kustomizations that nothing includes".to_string(),
             };
@@ -375,10 +399,18 @@ pub fn clusters(path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
                 if c.strict { "strict" } else { "lenient (Flux < 2.9)" }
             )?;
             for ks in &c.kss {
-                let count = c.placements.iter().filter(|p| p.ks as usize == c.kss.iter().position(|k| k.id == ks.id).unwrap_or(usize::MAX)).count();
+                let count = c
+                    .placements
+                    .iter()
+                    .filter(|p| p.ks as usize == c.kss.iter().position(|k| k.id == ks.id).unwrap_or(usize::MAX))
+                    .count();
                 let path = ks.path.as_ref().map(|p| p.raw.clone()).unwrap_or_else(|| "-".into());
                 let deps: Vec<String> = ks.depends_on.iter().map(|(d, _)| d.name.clone()).collect();
-                let vars = if ks.bindings.enabled { format!("{} variables", ks.bindings.vars.len()) } else { "no substitution".into() };
+                let vars = if ks.bindings.enabled {
+                    format!("{} variables", ks.bindings.vars.len())
+                } else {
+                    "no substitution".into()
+                };
                 writeln!(
                     out,
                     "  {:<40} path {:<55} {:>4} objects  {vars}{}{}",
@@ -404,7 +436,14 @@ pub fn clusters(path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 /// `gitops-lsp render --cluster NAME FILE`: the file as that cluster's Flux applies it, after
 /// substitution (see `ide::render`). The workspace root is `root`, else the nearest folder
 /// above FILE holding `.git` or `.gitops-lsp.toml`. Exit 0, or 2 with a message.
-pub fn render(file: &Path, cluster: &str, root: Option<&Path>, show_secrets: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+pub fn render(
+    file: &Path,
+    cluster: &str,
+    root: Option<&Path>,
+    show_secrets: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
     let fail = |err: &mut dyn Write, msg: String| {
         let _ = writeln!(err, "error: {msg}");
         2
@@ -416,9 +455,22 @@ pub fn render(file: &Path, cluster: &str, root: Option<&Path>, show_secrets: boo
     };
     let root = match root {
         Some(r) => r.to_path_buf(),
-        None => match abs.ancestors().skip(1).find(|d| d.join(".git").exists() || d.join(crate::config::FILE_NAME).is_file()) {
+        None => match abs
+            .ancestors()
+            .skip(1)
+            .find(|d| d.join(".git").exists() || d.join(crate::config::FILE_NAME).is_file())
+        {
             Some(r) => r.to_path_buf(),
-            None => return fail(err, format!("no repository root above {} (no .git or {}); pass --root DIR", file.display(), crate::config::FILE_NAME)),
+            None => {
+                return fail(
+                    err,
+                    format!(
+                        "no repository root above {} (no .git or {}); pass --root DIR",
+                        file.display(),
+                        crate::config::FILE_NAME
+                    ),
+                )
+            }
         },
     };
     let loaded = match workspace::load(&root) {
@@ -495,7 +547,9 @@ pub fn ipam(path: &Path, format: IpamFormat, out: &mut dyn Write, err: &mut dyn 
                     json!({"cluster": n.cluster, "network": n.network, "pools": pools, "outside_pools": outside})
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut *out, &clusters).map_err(std::io::Error::other).and_then(|_| writeln!(out))
+            serde_json::to_writer_pretty(&mut *out, &clusters)
+                .map_err(std::io::Error::other)
+                .and_then(|_| writeln!(out))
         }
         IpamFormat::Table => (|| -> std::io::Result<()> {
             for n in nets.iter() {
@@ -506,17 +560,36 @@ pub fn ipam(path: &Path, format: IpamFormat, out: &mut dyn Write, err: &mut dyn 
                     writeln!(out, "  no LB IP pool")?;
                 }
                 for u in &usage {
-                    let blocks: Vec<String> = u.pool.blocks.iter().map(|b| b.net.map_or_else(|| b.range.to_string(), |c| c.to_string())).collect();
+                    let blocks: Vec<String> = u
+                        .pool
+                        .blocks
+                        .iter()
+                        .map(|b| b.net.map_or_else(|| b.range.to_string(), |c| c.to_string()))
+                        .collect();
                     let disabled = if u.pool.disabled { ", disabled" } else { "" };
-                    writeln!(out, "  {} {} [{}]: {} of {} used{disabled}  ({})", u.pool.kind.label(), u.pool.name, blocks.join(", "), u.used.len(), u.total, place(&u.pool.at))?;
+                    writeln!(
+                        out,
+                        "  {} {} [{}]: {} of {} used{disabled}  ({})",
+                        u.pool.kind.label(),
+                        u.pool.name,
+                        blocks.join(", "),
+                        u.used.len(),
+                        u.total,
+                        place(&u.pool.at)
+                    )?;
                     for (a, rs) in &u.used {
-                        let who: Vec<String> = rs.iter().map(|r| format!("{} ({})", r.owner.what, place(&r.src))).collect();
+                        let who: Vec<String> =
+                            rs.iter().map(|r| format!("{} ({})", r.owner.what, place(&r.src))).collect();
                         writeln!(out, "    {:<39} {}", a.to_string(), who.join(", "))?;
                     }
                     let free: Vec<String> = u.free_ranges(8).iter().map(|r| r.to_string()).collect();
                     writeln!(out, "    free: {}", if free.is_empty() { "none".to_string() } else { free.join(", ") })?;
                 }
-                for r in n.requests.iter().filter(|r| !n.pools.iter().any(|p| p.blocks.iter().any(|b| b.range.contains(r.addr)))) {
+                for r in n
+                    .requests
+                    .iter()
+                    .filter(|r| !n.pools.iter().any(|p| p.blocks.iter().any(|b| b.range.contains(r.addr))))
+                {
                     writeln!(out, "  outside every pool: {} {} ({})", r.addr, r.owner.what, place(&r.src))?;
                 }
             }

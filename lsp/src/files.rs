@@ -62,7 +62,9 @@ impl RelPath {
     pub fn starts_with(&self, dir: &RelPath) -> bool {
         dir.is_root()
             || self.0.as_ref() == dir.as_str()
-            || (self.0.len() > dir.0.len() && self.0.starts_with(dir.as_str()) && self.0.as_bytes()[dir.0.len()] == b'/')
+            || (self.0.len() > dir.0.len()
+                && self.0.starts_with(dir.as_str())
+                && self.0.as_bytes()[dir.0.len()] == b'/')
     }
     /// A display form where the root is `.`.
     pub fn display(&self) -> &str {

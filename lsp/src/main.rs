@@ -5,7 +5,11 @@ use gitops_lsp::cli::{self, CheckArgs, ColorChoice, Deny, Format};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "gitops-lsp", version, about = "Language server and CI checker for Flux + Kustomize GitOps repositories")]
+#[command(
+    name = "gitops-lsp",
+    version,
+    about = "Language server and CI checker for Flux + Kustomize GitOps repositories"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -78,11 +82,20 @@ fn main() {
             let stderr = std::io::stderr();
             cli::check(&args, &mut stdout.lock(), &mut stderr.lock())
         }
-        Some(Command::Clusters { path }) => cli::clusters(&path, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()),
-        Some(Command::Render { file, cluster, root, show_secrets }) => {
-            cli::render(&file, &cluster, root.as_deref(), show_secrets, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+        Some(Command::Clusters { path }) => {
+            cli::clusters(&path, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
         }
-        Some(Command::Ipam { path, format }) => cli::ipam(&path, format, &mut std::io::stdout().lock(), &mut std::io::stderr().lock()),
+        Some(Command::Render { file, cluster, root, show_secrets }) => cli::render(
+            &file,
+            &cluster,
+            root.as_deref(),
+            show_secrets,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        ),
+        Some(Command::Ipam { path, format }) => {
+            cli::ipam(&path, format, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+        }
         Some(Command::Serve { .. }) | None => serve(cli.log_level.as_deref()),
     };
     std::process::exit(code);

@@ -109,7 +109,8 @@ impl Object {
         let meta = root.get("metadata");
         let name = meta.and_then(|m| m.str_at(&["name"])).map(str::to_string);
         let namespace = meta.and_then(|m| m.str_at(&["namespace"])).map(str::to_string);
-        let disabled = |k: &str| meta.and_then(|m| m.at(&[k, SUBSTITUTE_ANNOTATION])).and_then(Node::as_str) == Some("disabled");
+        let disabled =
+            |k: &str| meta.and_then(|m| m.at(&[k, SUBSTITUTE_ANNOTATION])).and_then(Node::as_str) == Some("disabled");
         let subst_disabled = disabled("annotations") || disabled("labels");
         let mut subst_sites = Vec::new();
         collect_sites(root, text, &mut subst_sites);
@@ -198,7 +199,12 @@ impl<'a> FluxKs<'a> {
             path: at(&["path"]),
             depends_on: seq(&["dependsOn"]).iter().filter_map(obj_ref).collect(),
             source_ref: at(&["sourceRef"]).and_then(obj_ref),
-            substitute: at(&["postBuild", "substitute"]).and_then(Node::as_map).unwrap_or(&[]).iter().map(|(k, v)| (k, v)).collect(),
+            substitute: at(&["postBuild", "substitute"])
+                .and_then(Node::as_map)
+                .unwrap_or(&[])
+                .iter()
+                .map(|(k, v)| (k, v))
+                .collect(),
             substitute_from: seq(&["postBuild", "substituteFrom"]).iter().filter_map(obj_ref).collect(),
             substitute_always: at(&["postBuild", "substituteStrategy"]).and_then(Node::as_str) == Some("Always"),
             components: seq(&["components"]).iter().collect(),
@@ -247,7 +253,13 @@ impl<'a> HelmRelease<'a> {
         HelmRelease {
             name: root.at(&["metadata", "name"]),
             namespace: root.at(&["metadata", "namespace"]),
-            depends_on: root.at(&["spec", "dependsOn"]).and_then(Node::as_seq).unwrap_or(&[]).iter().filter_map(obj_ref).collect(),
+            depends_on: root
+                .at(&["spec", "dependsOn"])
+                .and_then(Node::as_seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(obj_ref)
+                .collect(),
         }
     }
 }
@@ -308,7 +320,8 @@ impl<'a> KustomizeFile<'a> {
             patches.push(PatchNode { patch: p.get("patch"), path: p.get("path"), target: p.get("target") });
         }
         let gen_opts = root.get("generatorOptions");
-        let gen_disabled = disables(gen_opts.and_then(|g| g.get("labels"))) || disables(gen_opts.and_then(|g| g.get("annotations")));
+        let gen_disabled =
+            disables(gen_opts.and_then(|g| g.get("labels"))) || disables(gen_opts.and_then(|g| g.get("annotations")));
         let mut generators = Vec::new();
         for (key, secret) in [("configMapGenerator", false), ("secretGenerator", true)] {
             for g in seq(key) {
@@ -348,7 +361,9 @@ impl<'a> KustomizeFile<'a> {
             file_refs,
             generators,
             replacements: seq("replacements").iter().collect(),
-            subst_disabled: disables(root.get("commonAnnotations")) || disables(root.get("commonLabels")) || labels_disable,
+            subst_disabled: disables(root.get("commonAnnotations"))
+                || disables(root.get("commonLabels"))
+                || labels_disable,
         }
     }
 }

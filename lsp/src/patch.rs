@@ -131,13 +131,23 @@ impl Patch {
             }
         };
         let selector = target.map(Selector::read);
-        parsed.documents.iter().filter_map(|d| d.root.as_ref()).filter_map(|r| Patch::from_node(fi, r, selector.clone())).collect()
+        parsed
+            .documents
+            .iter()
+            .filter_map(|d| d.root.as_ref())
+            .filter_map(|r| Patch::from_node(fi, r, selector.clone()))
+            .collect()
     }
 
     /// Reads a patch file; `target` is the selector given beside its path, if any.
     pub fn from_file(f: &FileModel, fi: FileIdx, target: Option<(FileIdx, &Node)>) -> Vec<Patch> {
         let selector = target.map(|(_, t)| Selector::read(t));
-        f.yaml.documents.iter().filter_map(|d| d.root.as_ref()).filter_map(|r| Patch::from_node(fi, r, selector.clone())).collect()
+        f.yaml
+            .documents
+            .iter()
+            .filter_map(|d| d.root.as_ref())
+            .filter_map(|r| Patch::from_node(fi, r, selector.clone()))
+            .collect()
     }
 
     fn from_node(fi: FileIdx, root: &Node, selector: Option<Selector>) -> Option<Patch> {
@@ -274,7 +284,15 @@ fn apply_op(node: &mut Node, op: &str, path: &[String], value: Option<Node>) {
             (NodeKind::Seq(items), Some(i)) => &mut items[i],
             // `add` creates missing maps on the way, as kustomize's implementation does.
             (NodeKind::Map(m), None) if op == "add" => {
-                let key = Node { range: at..at, src: 0, kind: NodeKind::Scalar(crate::yaml::Scalar { value: seg.clone(), style: ScalarStyle::Plain, ty: crate::yaml::ScalarType::Str }) };
+                let key = Node {
+                    range: at..at,
+                    src: 0,
+                    kind: NodeKind::Scalar(crate::yaml::Scalar {
+                        value: seg.clone(),
+                        style: ScalarStyle::Plain,
+                        ty: crate::yaml::ScalarType::Str,
+                    }),
+                };
                 m.push((key, Node { range: at..at, src: 0, kind: NodeKind::Map(Vec::new()) }));
                 &mut m.last_mut().unwrap().1
             }
@@ -291,7 +309,11 @@ fn apply_op(node: &mut Node, op: &str, path: &[String], value: Option<Node>) {
                     let key = Node {
                         range: at..at,
                         src: v.src,
-                        kind: NodeKind::Scalar(crate::yaml::Scalar { value: last.clone(), style: ScalarStyle::Plain, ty: crate::yaml::ScalarType::Str }),
+                        kind: NodeKind::Scalar(crate::yaml::Scalar {
+                            value: last.clone(),
+                            style: ScalarStyle::Plain,
+                            ty: crate::yaml::ScalarType::Str,
+                        }),
                     };
                     m.push((key, v));
                 }

@@ -20,7 +20,7 @@
 //! repository defines (a bootstrap folder) still provides its keys.
 
 use crate::files::{RelPath, TextRange};
-use crate::model::{self, FileModel, FluxKs, KustomizeFile, Object, ObjRefNode, PatchNode};
+use crate::model::{self, FileModel, FluxKs, KustomizeFile, ObjRefNode, Object, PatchNode};
 use crate::patch;
 use crate::snapshot::{FileIdx, Snapshot};
 use crate::subst;
@@ -106,7 +106,9 @@ impl VarMap {
     /// The winning binding of each name (a name shadowed by a later layer appears once).
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Binding)> {
         let layers = &self.layers;
-        layers.iter().enumerate().flat_map(move |(i, l)| l.iter().filter(move |(k, _)| !layers[i + 1..].iter().any(|later| later.contains_key(*k))))
+        layers.iter().enumerate().flat_map(move |(i, l)| {
+            l.iter().filter(move |(k, _)| !layers[i + 1..].iter().any(|later| later.contains_key(*k)))
+        })
     }
     pub fn keys(&self) -> impl Iterator<Item = &String> {
         self.iter().map(|(k, _)| k)
@@ -312,11 +314,15 @@ impl Project {
         // A source "outside Flux" must be applied by Flux in no cluster at all (a bootstrap
         // folder); one that another cluster applies is missing here. Only known once every
         // cluster is walked: walk again the clusters that used such a source.
-        let outside = |c: &Cluster| c.kss.iter().any(|k| k.sources.iter().any(|s| matches!(s.found, SourceFound::OutsideFlux(_))));
+        let outside = |c: &Cluster| {
+            c.kss.iter().any(|k| k.sources.iter().any(|s| matches!(s.found, SourceFound::OutsideFlux(_))))
+        };
         if clusters.iter().any(outside) {
             let applied: FxHashSet<ObjLoc> = clusters
                 .iter()
-                .flat_map(|c| c.placements.iter().filter_map(|p| if let Placed::Object(l) = p.obj { Some(l) } else { None }))
+                .flat_map(|c| {
+                    c.placements.iter().filter_map(|p| if let Placed::Object(l) = p.obj { Some(l) } else { None })
+                })
                 .collect();
             b.flux_applied = Some(applied);
             for (i, spec) in specs.iter().enumerate() {
@@ -361,16 +367,28 @@ fn strip_dot(p: &str) -> &str {
 
 fn discover_clusters(snap: &Snapshot, b: &mut Builder) -> Vec<ClusterSpec> {
     let mut specs: Vec<ClusterSpec> = Vec::new();
-    let flux_version_strict = |root: &RelPath, explicit: Option<&str>| -> bool { strict_for(snap, root, explicit, None) };
+    let flux_version_strict =
+        |root: &RelPath, explicit: Option<&str>| -> bool { strict_for(snap, root, explicit, None) };
     if !snap.config.clusters.is_empty() {
         for c in &snap.config.clusters {
             let root = RelPath::new(strip_dot(&c.path)).unwrap_or_default();
             // A bootstrap Kustomization whose path is this folder becomes the root object.
             let root_ks = iter_objects(snap)
-                .find(|(_, f, o)| o.is_flux_ks() && flux_path_of(f, o).as_ref() == Some(&root) && o.name.as_deref() == Some("flux-system"))
+                .find(|(_, f, o)| {
+                    o.is_flux_ks()
+                        && flux_path_of(f, o).as_ref() == Some(&root)
+                        && o.name.as_deref() == Some("flux-system")
+                })
                 .map(|(l, _, _)| l);
             let strict = c.strict_substitution.unwrap_or_else(|| flux_version_strict(&root, c.flux_version.as_deref()));
-            specs.push(ClusterSpec { name: c.name.clone(), root, origin: ClusterOrigin::Config, strict, root_ks, seeds: Vec::new() });
+            specs.push(ClusterSpec {
+                name: c.name.clone(),
+                root,
+                origin: ClusterOrigin::Config,
+                strict,
+                root_ks,
+                seeds: Vec::new(),
+            });
         }
         return specs;
     }
@@ -409,13 +427,21 @@ fn discover_clusters(snap: &Snapshot, b: &mut Builder) -> Vec<ClusterSpec> {
         return specs;
     }
     // Folders under a folder named `clusters`.
-    let mut folders: Vec<RelPath> = snap.dirs.dirs.iter().filter(|d| !d.is_root() && d.parent().file_name() == "clusters").cloned().collect();
+    let mut folders: Vec<RelPath> =
+        snap.dirs.dirs.iter().filter(|d| !d.is_root() && d.parent().file_name() == "clusters").cloned().collect();
     folders.sort();
     if !folders.is_empty() {
         let names = cluster_names(&folders);
         for (root, name) in folders.into_iter().zip(names) {
             let strict = flux_version_strict(&root, None);
-            specs.push(ClusterSpec { name, root, origin: ClusterOrigin::ClustersFolder, strict, root_ks: None, seeds: Vec::new() });
+            specs.push(ClusterSpec {
+                name,
+                root,
+                origin: ClusterOrigin::ClustersFolder,
+                strict,
+                root_ks: None,
+                seeds: Vec::new(),
+            });
         }
         return specs;
     }
@@ -466,10 +492,12 @@ fn flux_path_of(f: &FileModel, o: &Object) -> Option<RelPath> {
 
 /// Short, unique names: the last folder, or more of the path where two would clash.
 fn cluster_names(roots: &[RelPath]) -> Vec<String> {
-    let parts: Vec<Vec<&str>> = roots.iter().map(|r| r.as_str().split('/').filter(|s| !s.is_empty()).collect()).collect();
+    let parts: Vec<Vec<&str>> =
+        roots.iter().map(|r| r.as_str().split('/').filter(|s| !s.is_empty()).collect()).collect();
     let mut take = vec![1usize; roots.len()];
     for _ in 0..8 {
-        let names: Vec<String> = parts.iter().zip(&take).map(|(p, &n)| p[p.len().saturating_sub(n)..].join("/")).collect();
+        let names: Vec<String> =
+            parts.iter().zip(&take).map(|(p, &n)| p[p.len().saturating_sub(n)..].join("/")).collect();
         let mut changed = false;
         for i in 0..names.len() {
             if names.iter().filter(|x| **x == names[i]).count() > 1 && take[i] < parts[i].len() {
@@ -624,7 +652,8 @@ impl<'s> Builder<'s> {
         stack.push(dir.clone());
         let k = KustomizeFile::read(kroot);
         let mut out: Vec<Inst> = Vec::new();
-        let entries: Vec<(&Node, bool)> = k.resources.iter().map(|n| (*n, false)).chain(k.components.iter().map(|n| (*n, true))).collect();
+        let entries: Vec<(&Node, bool)> =
+            k.resources.iter().map(|n| (*n, false)).chain(k.components.iter().map(|n| (*n, true))).collect();
         for (entry, _is_component) in entries {
             let Some(r) = entry.as_str() else { continue };
             if model::is_remote(r) || r.starts_with('/') {
@@ -666,7 +695,10 @@ impl<'s> Builder<'s> {
             if let (Placed::Object(l), false) = (inst.obj, renames.is_empty()) {
                 let f = snap.file(l.file);
                 let root = f.root(&f.objects[l.obj as usize]);
-                if renames.iter().any(|(sel, rejects)| sel.matches(root, inst.namespace.as_deref()) && !rejects.iter().any(|r| r.matches(root, inst.namespace.as_deref()))) {
+                if renames.iter().any(|(sel, rejects)| {
+                    sel.matches(root, inst.namespace.as_deref())
+                        && !rejects.iter().any(|r| r.matches(root, inst.namespace.as_deref()))
+                }) {
                     inst.name_replaced = true;
                 }
             }
@@ -832,12 +864,20 @@ impl<'s> Builder<'s> {
                 self.ks_node(&node, vec![loc.file], Some(loc), None, None, o.namespace.as_deref(), known)
             }
             None => KsNode {
-                id: NsName { namespace: "flux-system".into(), name: if spec.origin == ClusterOrigin::Default { "(default)".into() } else { "(root)".into() } },
+                id: NsName {
+                    namespace: "flux-system".into(),
+                    name: if spec.origin == ClusterOrigin::Default { "(default)".into() } else { "(root)".into() },
+                },
                 obj: None,
                 srcs: Vec::new(),
                 parent: None,
                 path: if spec.seeds.is_empty() {
-                    Some(KsPath { raw: spec.root.display().to_string(), dir: Some(spec.root.clone()), leaves_repo: false, at: None })
+                    Some(KsPath {
+                        raw: spec.root.display().to_string(),
+                        dir: Some(spec.root.clone()),
+                        leaves_repo: false,
+                        at: None,
+                    })
                 } else {
                     None
                 },
@@ -883,10 +923,15 @@ impl<'s> Builder<'s> {
                 }
             };
             for inst in insts.iter() {
-                let namespace = ks.target_namespace.as_deref().map(Arc::from).or_else(|| inst.namespace.clone()).or_else(|| match inst.obj {
-                    Placed::Object(l) => snap.file(l.file).objects[l.obj as usize].namespace.as_deref().map(Arc::from),
-                    Placed::Generated(g) => self.generated[g as usize].namespace.as_deref().map(Arc::from),
-                });
+                let namespace =
+                    ks.target_namespace.as_deref().map(Arc::from).or_else(|| inst.namespace.clone()).or_else(|| {
+                        match inst.obj {
+                            Placed::Object(l) => {
+                                snap.file(l.file).objects[l.obj as usize].namespace.as_deref().map(Arc::from)
+                            }
+                            Placed::Generated(g) => self.generated[g as usize].namespace.as_deref().map(Arc::from),
+                        }
+                    });
                 cluster.placements.push(Placement {
                     obj: inst.obj,
                     ks: ks_idx,
@@ -910,7 +955,8 @@ impl<'s> Builder<'s> {
                 for p in inst.patches.iter().map(|p| &**p).chain(parent_patches) {
                     p.apply(&mut node, &mut srcs);
                 }
-                let child = self.ks_node(&node, srcs, Some(l), Some(ks_idx), Some(&ks.bindings), namespace.as_deref(), known);
+                let child =
+                    self.ks_node(&node, srcs, Some(l), Some(ks_idx), Some(&ks.bindings), namespace.as_deref(), known);
                 if cluster.ks_by_id.contains_key(&child.id) {
                     // The bootstrap Kustomization includes itself; a second copy is not a new node.
                     continue;
@@ -944,7 +990,10 @@ impl<'s> Builder<'s> {
                 _ => Some(s.to_string()),
             }
         };
-        let own_ns = namespace.map(str::to_string).or_else(|| ks.namespace.and_then(text)).unwrap_or_else(|| "flux-system".into());
+        let own_ns = namespace
+            .map(str::to_string)
+            .or_else(|| ks.namespace.and_then(text))
+            .unwrap_or_else(|| "flux-system".into());
         let name = ks.name.and_then(text).unwrap_or_default();
         let id = NsName { namespace: own_ns.clone(), name };
         // Sources.
@@ -971,16 +1020,24 @@ impl<'s> Builder<'s> {
         let path = ks.path.map(|p| {
             let raw = text(p);
             let (dir, leaves) = match &raw {
-                Some(r) if r.starts_with('/') && !r.starts_with("./") && r.len() > 1 => (RelPath::new(r.trim_start_matches('/')).and_then(|x| root_dir.join(x.as_str())), false),
+                Some(r) if r.starts_with('/') && !r.starts_with("./") && r.len() > 1 => {
+                    (RelPath::new(r.trim_start_matches('/')).and_then(|x| root_dir.join(x.as_str())), false)
+                }
                 Some(r) => match root_dir.join(strip_dot(r)) {
                     Some(d) => (Some(d), false),
                     None => (None, true),
                 },
                 None => (None, false),
             };
-            KsPath { raw: raw.unwrap_or_else(|| p.as_str().unwrap_or("").to_string()), dir, leaves_repo: leaves, at: loc(p) }
+            KsPath {
+                raw: raw.unwrap_or_else(|| p.as_str().unwrap_or("").to_string()),
+                dir,
+                leaves_repo: leaves,
+                at: loc(p),
+            }
         });
-        let path = path.or_else(|| Some(KsPath { raw: "./".into(), dir: Some(root_dir.clone()), leaves_repo: false, at: None }));
+        let path = path
+            .or_else(|| Some(KsPath { raw: "./".into(), dir: Some(root_dir.clone()), leaves_repo: false, at: None }));
         let components = ks.components.iter().filter_map(|c| Some((text(c)?, loc(c)))).collect();
         let depends_on = ks
             .depends_on
@@ -1001,17 +1058,27 @@ impl<'s> Builder<'s> {
             let (found_at, entry) = match found {
                 Some(e) => (SourceFound::InCluster(e.at.clone()), Some(e.clone())),
                 None => match self.repo_source(&kind, &own_ns, &name) {
-                    Some(e) => (SourceFound::OutsideFlux(e.at.clone().expect("repo sources have a place")), Some(Arc::new(e))),
+                    Some(e) => {
+                        (SourceFound::OutsideFlux(e.at.clone().expect("repo sources have a place")), Some(Arc::new(e)))
+                    }
                     None => (SourceFound::Missing, None),
                 },
             };
             entries.push((kind.clone(), format!("{kind} {own_ns}/{name}"), entry, sf.optional));
-            sources.push(SourceUse { kind, name, namespace: own_ns.clone(), optional: sf.optional, at: loc(sf.name), found: found_at });
+            sources.push(SourceUse {
+                kind,
+                name,
+                namespace: own_ns.clone(),
+                optional: sf.optional,
+                at: loc(sf.name),
+                found: found_at,
+            });
         }
         // Kustomizations reading the same sources (and nothing inline) share one Bindings:
         // repositories have thousands of them over one cluster-settings ConfigMap.
         let share_key = ks.substitute.is_empty().then(|| {
-            let mut k: Vec<String> = entries.iter().map(|(_, desc, e, opt)| format!("{desc}|{opt}|{}", e.is_some())).collect();
+            let mut k: Vec<String> =
+                entries.iter().map(|(_, desc, e, opt)| format!("{desc}|{opt}|{}", e.is_some())).collect();
             k.push(ks.substitute_always.to_string());
             k
         });
@@ -1029,8 +1096,20 @@ impl<'s> Builder<'s> {
                                 None => {
                                     let mut layer: FxHashMap<String, Binding> = FxHashMap::default();
                                     for (k, v, at) in &e.vars {
-                                        let value = if kind == "Secret" { if matches!(v, Value::Unknown) { Value::Unknown } else { Value::Secret } } else { v.clone() };
-                                        let from = if e.sops && value == Value::Unknown { format!("{desc} (SOPS-encrypted)") } else { desc.clone() };
+                                        let value = if kind == "Secret" {
+                                            if matches!(v, Value::Unknown) {
+                                                Value::Unknown
+                                            } else {
+                                                Value::Secret
+                                            }
+                                        } else {
+                                            v.clone()
+                                        };
+                                        let from = if e.sops && value == Value::Unknown {
+                                            format!("{desc} (SOPS-encrypted)")
+                                        } else {
+                                            desc.clone()
+                                        };
                                         layer.insert(k.clone(), Binding { value, origin: at.clone(), from });
                                     }
                                     let layer = Arc::new(layer);
@@ -1049,8 +1128,18 @@ impl<'s> Builder<'s> {
                 }
                 let mut inline: FxHashMap<String, Binding> = FxHashMap::default();
                 for (k, v) in &ks.substitute {
-                    let (Some(key), Some(val)) = (k.as_str(), text(v).or_else(|| v.as_str().map(str::to_string))) else { continue };
-                    inline.insert(key.to_string(), Binding { value: Value::Known(strip_newlines(val)), origin: loc(k), from: format!("postBuild.substitute of {id}") });
+                    let (Some(key), Some(val)) = (k.as_str(), text(v).or_else(|| v.as_str().map(str::to_string)))
+                    else {
+                        continue;
+                    };
+                    inline.insert(
+                        key.to_string(),
+                        Binding {
+                            value: Value::Known(strip_newlines(val)),
+                            origin: loc(k),
+                            from: format!("postBuild.substitute of {id}"),
+                        },
+                    );
                 }
                 bindings.vars.push_layer(Arc::new(inline));
                 // Flux substitutes only when it loaded at least one variable (sources that
@@ -1121,7 +1210,11 @@ fn read_patch(snap: &Snapshot, kfi: FileIdx, dir: &RelPath, p: &PatchNode) -> Ve
 
 /// The targets of a kustomization's `replacements` (inline, or from files) that set
 /// `metadata.name` or `metadata.namespace`: each selector with its rejects.
-fn replacement_renames(snap: &Snapshot, dir: &RelPath, k: &KustomizeFile) -> Vec<(patch::Selector, Vec<patch::Selector>)> {
+fn replacement_renames(
+    snap: &Snapshot,
+    dir: &RelPath,
+    k: &KustomizeFile,
+) -> Vec<(patch::Selector, Vec<patch::Selector>)> {
     let mut entries: Vec<&Node> = Vec::new();
     for r in &k.replacements {
         match r.str_at(&["path"]).and_then(|p| dir.join(p)).and_then(|p| snap.file_idx(&p)) {
@@ -1147,7 +1240,8 @@ fn replacement_renames(snap: &Snapshot, dir: &RelPath, k: &KustomizeFile) -> Vec
                 .filter_map(Node::as_str)
                 .any(|p| p.starts_with("metadata.name") || p.starts_with("metadata.namespace"));
             if let (true, Some(sel)) = (renames, t.get("select")) {
-                let rejects = t.get("reject").and_then(Node::as_seq).unwrap_or(&[]).iter().map(patch::Selector::read).collect();
+                let rejects =
+                    t.get("reject").and_then(Node::as_seq).unwrap_or(&[]).iter().map(patch::Selector::read).collect();
                 out.push((patch::Selector::read(sel), rejects));
             }
         }
@@ -1174,7 +1268,10 @@ fn resolve_source(snap: &Snapshot, kind: &str, name: &str, namespace: &str) -> S
         if s.kind == kind && s.name == name && s.namespace.as_deref().unwrap_or("flux-system") == namespace {
             return match &s.path {
                 Some(p) => SourceRoot::Repo(RelPath::new(strip_dot(p)).unwrap_or_default()),
-                None => SourceRoot::External(format!("{kind} {namespace}/{name} is external (per {})", crate::config::FILE_NAME)),
+                None => SourceRoot::External(format!(
+                    "{kind} {namespace}/{name} is external (per {})",
+                    crate::config::FILE_NAME
+                )),
             };
         }
     }
@@ -1183,7 +1280,9 @@ fn resolve_source(snap: &Snapshot, kind: &str, name: &str, namespace: &str) -> S
     }
     // A GitRepository with the same URL as the bootstrap one is this repository.
     let url_of = |k: &str, n: &str| -> Option<String> {
-        iter_objects(snap).find(|(_, _, o)| o.kind == k && o.name.as_deref() == Some(n)).and_then(|(_, f, o)| f.root(o).str_at(&["spec", "url"]).map(str::to_string))
+        iter_objects(snap)
+            .find(|(_, _, o)| o.kind == k && o.name.as_deref() == Some(n))
+            .and_then(|(_, f, o)| f.root(o).str_at(&["spec", "url"]).map(str::to_string))
     };
     if kind == "GitRepository" {
         if let (Some(a), Some(b)) = (url_of("GitRepository", name), url_of("GitRepository", "flux-system")) {
@@ -1196,7 +1295,9 @@ fn resolve_source(snap: &Snapshot, kind: &str, name: &str, namespace: &str) -> S
     let mut paths: Vec<String> = Vec::new();
     for (_, f, o) in iter_objects(snap).filter(|(_, _, o)| o.is_flux_ks()) {
         let r = f.root(o);
-        if r.str_at(&["spec", "sourceRef", "name"]) == Some(name) && r.str_at(&["spec", "sourceRef", "kind"]).unwrap_or("GitRepository") == kind {
+        if r.str_at(&["spec", "sourceRef", "name"]) == Some(name)
+            && r.str_at(&["spec", "sourceRef", "kind"]).unwrap_or("GitRepository") == kind
+        {
             if let Some(p) = r.str_at(&["spec", "path"]) {
                 if !p.contains("${") {
                     paths.push(strip_dot(p).to_string());
@@ -1205,7 +1306,8 @@ fn resolve_source(snap: &Snapshot, kind: &str, name: &str, namespace: &str) -> S
         }
     }
     if !paths.is_empty() {
-        let mut candidates: Vec<RelPath> = snap.dirs.dirs.iter().filter(|d| d.join(&paths[0]).is_some_and(|x| snap.is_dir(&x))).cloned().collect();
+        let mut candidates: Vec<RelPath> =
+            snap.dirs.dirs.iter().filter(|d| d.join(&paths[0]).is_some_and(|x| snap.is_dir(&x))).cloned().collect();
         candidates.retain(|d| paths.iter().all(|p| d.join(p).is_some_and(|x| snap.is_dir(&x))));
         if candidates.len() == 1 {
             return SourceRoot::Repo(candidates.pop().unwrap());
@@ -1238,7 +1340,9 @@ pub struct SourceIndex {
 
 impl SourceIndex {
     fn find(&self, kind: &str, ns: &str, name: &str) -> Option<&Arc<SourceEntry>> {
-        self.entries.get(&(kind.to_string(), ns.to_string(), name.to_string())).or_else(|| self.entries.get(&(kind.to_string(), String::new(), name.to_string())))
+        self.entries
+            .get(&(kind.to_string(), ns.to_string(), name.to_string()))
+            .or_else(|| self.entries.get(&(kind.to_string(), String::new(), name.to_string())))
     }
 
     fn collect(snap: &Snapshot, generated: &[GeneratedObj], cluster: &Cluster) -> SourceIndex {
@@ -1249,12 +1353,23 @@ impl SourceIndex {
                 Placed::Object(l) => {
                     let f = snap.file(l.file);
                     let o = &f.objects[l.obj as usize];
-                    source_of_object(f, l.file, o).map(|(kind, name, e)| (kind, format!("{}{name}{}", pl.name_prefix, pl.name_suffix), e))
+                    source_of_object(f, l.file, o)
+                        .map(|(kind, name, e)| (kind, format!("{}{name}{}", pl.name_prefix, pl.name_suffix), e))
                 }
                 Placed::Generated(g) => {
                     let g = &generated[g as usize];
-                    let vars = g.entries.iter().map(|(k, v, at)| (k.clone(), v.clone().map(Value::Known).unwrap_or(Value::Unknown), Some(at.clone()))).collect();
-                    Some(((if g.secret { "Secret" } else { "ConfigMap" }).to_string(), g.name.clone(), SourceEntry { vars, opaque: g.opaque, at: Some(g.at.clone()), sops: false }))
+                    let vars = g
+                        .entries
+                        .iter()
+                        .map(|(k, v, at)| {
+                            (k.clone(), v.clone().map(Value::Known).unwrap_or(Value::Unknown), Some(at.clone()))
+                        })
+                        .collect();
+                    Some((
+                        (if g.secret { "Secret" } else { "ConfigMap" }).to_string(),
+                        g.name.clone(),
+                        SourceEntry { vars, opaque: g.opaque, at: Some(g.at.clone()), sops: false },
+                    ))
                 }
             };
             if let Some((kind, name, e)) = found {
@@ -1277,7 +1392,9 @@ pub fn source_of_object(f: &FileModel, fi: FileIdx, o: &Object) -> Option<(Strin
         n.and_then(Node::as_map)
             .unwrap_or(&[])
             .iter()
-            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), value(v), Some(Loc { file: fi, range: k.range.clone() }))))
+            .filter_map(|(k, v)| {
+                Some((k.as_str()?.to_string(), value(v), Some(Loc { file: fi, range: k.range.clone() })))
+            })
             .collect()
     };
     match (o.group(), o.kind.as_str()) {
@@ -1311,7 +1428,8 @@ pub fn source_of_object(f: &FileModel, fi: FileIdx, o: &Object) -> Option<(Strin
                 })
                 .collect();
             vars.extend(keys_of(root.at(&["spec", "target", "template", "data"]), &|_| Value::Unknown));
-            let opaque = root.at(&["spec", "dataFrom"]).is_some() || root.at(&["spec", "target", "template", "templateFrom"]).is_some();
+            let opaque = root.at(&["spec", "dataFrom"]).is_some()
+                || root.at(&["spec", "target", "template", "templateFrom"]).is_some();
             Some(("Secret".into(), target, SourceEntry { vars, opaque, at, sops: false }))
         }
         ("bitnami.com", "SealedSecret") => {

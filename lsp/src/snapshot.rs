@@ -40,7 +40,8 @@ pub struct Snapshot {
 impl Snapshot {
     /// Parses every manifest of `vfs` (on all cores) and indexes the result.
     pub fn from_vfs(vfs: &Vfs, config_text: Option<&str>) -> Snapshot {
-        let items: Vec<(&RelPath, &Arc<str>)> = vfs.texts.iter().filter(|(p, _)| crate::files::is_manifest_name(p.file_name())).collect();
+        let items: Vec<(&RelPath, &Arc<str>)> =
+            vfs.texts.iter().filter(|(p, _)| crate::files::is_manifest_name(p.file_name())).collect();
         let models = parse_all(&items);
         let aux = vfs
             .texts
@@ -62,7 +63,8 @@ impl Snapshot {
         let by_path = models.iter().enumerate().map(|(i, m)| (m.path.clone(), i as FileIdx)).collect();
         let mut dirs = DirIndex::default();
         dirs.dirs.insert(RelPath::root());
-        let all_paths = models.iter().map(|m| &m.path).chain(other_files.iter()).chain(aux_texts.keys()).chain(unreadable.keys());
+        let all_paths =
+            models.iter().map(|m| &m.path).chain(other_files.iter()).chain(aux_texts.keys()).chain(unreadable.keys());
         for p in all_paths {
             let parent = p.parent();
             dirs.files_in.entry(parent.clone()).or_default().push(p.clone());
@@ -97,7 +99,10 @@ impl Snapshot {
         self.dirs.dirs.contains(p)
     }
     pub fn is_file(&self, p: &RelPath) -> bool {
-        self.by_path.contains_key(p) || self.other_files.contains(p) || self.aux_texts.contains_key(p) || self.unreadable.contains_key(p)
+        self.by_path.contains_key(p)
+            || self.other_files.contains(p)
+            || self.aux_texts.contains_key(p)
+            || self.unreadable.contains_key(p)
     }
     /// The kustomization file of a folder, if it has one.
     pub fn kustomization_in(&self, dir: &RelPath) -> Option<FileIdx> {

@@ -24,7 +24,10 @@ pub struct Loaded {
 pub fn load(root: &Path) -> std::io::Result<Loaded> {
     let root = root.canonicalize()?;
     if !root.is_dir() {
-        return Err(std::io::Error::new(std::io::ErrorKind::NotADirectory, format!("{} is not a folder", root.display())));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            format!("{} is not a folder", root.display()),
+        ));
     }
     let mut vfs = Vfs::default();
     let walker = ignore::WalkBuilder::new(&root)

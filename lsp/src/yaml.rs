@@ -346,7 +346,8 @@ pub fn convert(text: &str, tree: &Tree) -> ParsedYaml {
                 };
                 let part = parse_range(text, start..end, tree_sitter::Point { row, column: 0 }, end_point);
                 out.problems.extend(part.problems);
-                out.documents.extend(part.documents.into_iter().filter(|d| d.root.is_some() || d.range.start < d.range.end));
+                out.documents
+                    .extend(part.documents.into_iter().filter(|d| d.root.is_some() || d.range.start < d.range.end));
             }
             if out.documents.is_empty() {
                 out.documents.push(Document { range: 0..text.len(), root: None });
@@ -371,7 +372,13 @@ fn convert_tree(text: &str, tree: &Tree) -> ParsedYaml {
         root.named_children(&mut cursor).filter(|n| n.kind_id() == k.document).collect()
     };
     for doc in docs {
-        let mut conv = Converter { text, problems: &mut out.problems, anchors: HashMap::new(), alias_budget: ALIAS_BUDGET, too_deep_reported: false };
+        let mut conv = Converter {
+            text,
+            problems: &mut out.problems,
+            anchors: HashMap::new(),
+            alias_budget: ALIAS_BUDGET,
+            too_deep_reported: false,
+        };
         let mut c = doc.walk();
         let body = doc.named_children(&mut c).find(|n| n.kind_id() == k.block_node || n.kind_id() == k.flow_node);
         let root = body.and_then(|b| conv.node(b, 0));
@@ -420,7 +427,8 @@ impl Converter<'_> {
         if depth > MAX_DEPTH {
             if !self.too_deep_reported {
                 self.too_deep_reported = true;
-                self.problems.push(SyntaxProblem { range: n.start_byte()..n.start_byte(), kind: SyntaxProblemKind::TooDeep });
+                self.problems
+                    .push(SyntaxProblem { range: n.start_byte()..n.start_byte(), kind: SyntaxProblemKind::TooDeep });
             }
             return None;
         }
@@ -491,7 +499,9 @@ impl Converter<'_> {
                 if key.as_str() == Some("<<") && key.as_scalar().is_some_and(|s| s.style == ScalarStyle::Plain) {
                     let merged: Vec<(Node, Node)> = match &value.kind {
                         NodeKind::Map(m) => m.clone(),
-                        NodeKind::Seq(items) => items.iter().filter_map(|i| i.as_map()).flat_map(|m| m.iter().cloned()).collect(),
+                        NodeKind::Seq(items) => {
+                            items.iter().filter_map(|i| i.as_map()).flat_map(|m| m.iter().cloned()).collect()
+                        }
                         _ => Vec::new(),
                     };
                     for (mk, mv) in merged {
@@ -525,7 +535,9 @@ impl Converter<'_> {
                 let iid = item.kind_id();
                 if iid == k.block_sequence_item {
                     let mut c2 = item.walk();
-                    let inner = item.named_children(&mut c2).find(|x| x.kind_id() == k.block_node || x.kind_id() == k.flow_node);
+                    let inner = item
+                        .named_children(&mut c2)
+                        .find(|x| x.kind_id() == k.block_node || x.kind_id() == k.flow_node);
                     match inner {
                         Some(i) => {
                             if let Some(node) = self.node(i, depth + 1) {
@@ -561,7 +573,8 @@ impl Converter<'_> {
                     let size = count_nodes(target);
                     if size > self.alias_budget {
                         if self.alias_budget != usize::MAX {
-                            self.problems.push(SyntaxProblem { range: n.byte_range(), kind: SyntaxProblemKind::AliasBudget });
+                            self.problems
+                                .push(SyntaxProblem { range: n.byte_range(), kind: SyntaxProblemKind::AliasBudget });
                             self.alias_budget = 0;
                         }
                         Some(Node::null_at(n.start_byte()))
@@ -575,7 +588,8 @@ impl Converter<'_> {
                     }
                 }
                 None => {
-                    self.problems.push(SyntaxProblem { range: n.byte_range(), kind: SyntaxProblemKind::UnknownAlias(name) });
+                    self.problems
+                        .push(SyntaxProblem { range: n.byte_range(), kind: SyntaxProblemKind::UnknownAlias(name) });
                     Some(Node::null_at(n.start_byte()))
                 }
             };
@@ -732,7 +746,8 @@ fn decode_block(raw: &str, parent_indent: usize) -> (String, ScalarStyle) {
     let indent = explicit.map(|d| parent_indent + d).unwrap_or_else(|| {
         lines.iter().find(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start_matches(' ').len()).unwrap_or(0)
     });
-    let mut content: Vec<&str> = lines.iter().map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start_matches(' ') }).collect();
+    let mut content: Vec<&str> =
+        lines.iter().map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start_matches(' ') }).collect();
     // tree-sitter's range may stop before the final newline; trailing empty lines are chomped below.
     while content.last().is_some_and(|l| l.is_empty()) {
         content.pop();
@@ -771,11 +786,10 @@ fn decode_block(raw: &str, parent_indent: usize) -> (String, ScalarStyle) {
 pub fn resolve_plain(v: &str) -> ScalarType {
     match v {
         "" | "~" | "null" | "Null" | "NULL" => return ScalarType::Null,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True" | "TRUE" | "false" | "False"
-        | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF" => return ScalarType::Bool,
-        ".inf" | "-.inf" | "+.inf" | ".Inf" | "-.Inf" | "+.Inf" | ".INF" | "-.INF" | "+.INF" | ".nan" | ".NaN" | ".NAN" => {
-            return ScalarType::Float
-        }
+        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True" | "TRUE" | "false"
+        | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF" => return ScalarType::Bool,
+        ".inf" | "-.inf" | "+.inf" | ".Inf" | "-.Inf" | "+.Inf" | ".INF" | "-.INF" | "+.INF" | ".nan" | ".NaN"
+        | ".NAN" => return ScalarType::Float,
         _ => {}
     }
     let b = v.as_bytes();
@@ -841,7 +855,8 @@ mod tests {
 
     #[test]
     fn scalar_types_follow_yaml_1_1() {
-        let r = root("a: 64512\nb: \"64512\"\nc: yes\nd: 1.10\ne: ~\nf: on\ng: 0x1F\nh: 10.25.11.1\ni: 1e3\nj: text\nk:\n");
+        let r =
+            root("a: 64512\nb: \"64512\"\nc: yes\nd: 1.10\ne: ~\nf: on\ng: 0x1F\nh: 10.25.11.1\ni: 1e3\nj: text\nk:\n");
         let ty = |k: &str| r.get(k).unwrap().as_scalar().unwrap().ty;
         assert_eq!(ty("a"), ScalarType::Int);
         assert_eq!(ty("b"), ScalarType::Str);
@@ -869,7 +884,9 @@ mod tests {
     #[test]
     fn duplicate_keys_are_reported_with_the_first() {
         let p = parse("a: 1\nb: 2\na: 3\n");
-        assert!(matches!(&p.problems[0].kind, SyntaxProblemKind::DuplicateKey { key, first } if key == "a" && *first == (0..1)));
+        assert!(
+            matches!(&p.problems[0].kind, SyntaxProblemKind::DuplicateKey { key, first } if key == "a" && *first == (0..1))
+        );
     }
 
     #[test]
@@ -910,8 +927,17 @@ mod tests {
         let text = "a: {b: 1\n---\nkind: ConfigMap\nmetadata:\n  name: x\n---\nc: [\n";
         let p = parse(text);
         let middle = text.find("kind").unwrap()..text.rfind("---").unwrap();
-        assert!(p.problems.len() >= 2 && p.problems.iter().all(|x| x.range.end <= middle.start || x.range.start >= middle.end), "{:?}", p.problems);
-        let d = p.documents.iter().find_map(|d| d.root.as_ref().filter(|r| r.str_at(&["kind"]) == Some("ConfigMap"))).expect("the middle document");
+        assert!(
+            p.problems.len() >= 2
+                && p.problems.iter().all(|x| x.range.end <= middle.start || x.range.start >= middle.end),
+            "{:?}",
+            p.problems
+        );
+        let d = p
+            .documents
+            .iter()
+            .find_map(|d| d.root.as_ref().filter(|r| r.str_at(&["kind"]) == Some("ConfigMap")))
+            .expect("the middle document");
         assert_eq!(&text[d.at(&["metadata", "name"]).unwrap().range.clone()], "x");
     }
 

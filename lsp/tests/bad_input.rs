@@ -4,15 +4,21 @@
 mod common;
 use common::*;
 
-const SENTINEL_CM: &[u8] = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: default\ndata:\n  name: \"${SENTINEL}\"\n";
+const SENTINEL_CM: &[u8] =
+    b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: default\ndata:\n  name: \"${SENTINEL}\"\n";
 const SENTINEL: &str = "undefined-variable@kubernetes/apps/app/configmap.yaml:7";
 
 fn with_extra(extra: &[(&str, &[u8])], kustomization_resources: &[&str]) -> tempfile::TempDir {
-    let mut k = String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n");
+    let mut k = String::from(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n",
+    );
     for r in kustomization_resources {
         k.push_str(&format!("  - {r}\n"));
     }
-    let mut files: Vec<(&str, &[u8])> = vec![("kubernetes/apps/app/configmap.yaml", SENTINEL_CM), ("kubernetes/apps/app/kustomization.yaml", k.as_bytes())];
+    let mut files: Vec<(&str, &[u8])> = vec![
+        ("kubernetes/apps/app/configmap.yaml", SENTINEL_CM),
+        ("kubernetes/apps/app/kustomization.yaml", k.as_bytes()),
+    ];
     files.extend_from_slice(extra);
     mini_repo(&files)
 }
@@ -27,14 +33,23 @@ fn check(repo: &tempfile::TempDir) -> Vec<String> {
 
 #[test]
 fn broken_yaml() {
-    let repo = with_extra(&[("kubernetes/apps/app/broken.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  labels: {a: b\n  name: x\n")], &["broken.yaml"]);
+    let repo = with_extra(
+        &[(
+            "kubernetes/apps/app/broken.yaml",
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  labels: {a: b\n  name: x\n",
+        )],
+        &["broken.yaml"],
+    );
     let s = check(&repo);
     assert!(s.iter().any(|d| d.starts_with("yaml-syntax@kubernetes/apps/app/broken.yaml")), "{s:?}");
 }
 
 #[test]
 fn tabs_used_for_indentation() {
-    let repo = with_extra(&[("kubernetes/apps/app/tabs.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: x\n")], &["tabs.yaml"]);
+    let repo = with_extra(
+        &[("kubernetes/apps/app/tabs.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: x\n")],
+        &["tabs.yaml"],
+    );
     let (_, diags) = check_json(repo.path(), &[]);
     let d = diags.iter().find(|d| d["code"] == "yaml-syntax").expect("a yaml-syntax diagnostic");
     assert!(d["message"].as_str().unwrap().contains("tabs"), "{d}");
@@ -43,7 +58,10 @@ fn tabs_used_for_indentation() {
 
 #[test]
 fn duplicate_keys() {
-    let repo = with_extra(&[("kubernetes/apps/app/dup.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n")], &["dup.yaml"]);
+    let repo = with_extra(
+        &[("kubernetes/apps/app/dup.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n")],
+        &["dup.yaml"],
+    );
     let (_, diags) = check_json(repo.path(), &[]);
     let d = diags.iter().find(|d| d["code"] == "yaml-syntax").expect("duplicate key reported");
     assert!(d["message"].as_str().unwrap().contains("duplicate key `name`"), "{d}");
@@ -54,7 +72,10 @@ fn duplicate_keys() {
 
 #[test]
 fn non_utf8_bytes() {
-    let repo = with_extra(&[("kubernetes/apps/app/latin1.yaml", b"apiVersion: v1\nkind: ConfigMap\ndata:\n  a: caf\xe9\n")], &["latin1.yaml"]);
+    let repo = with_extra(
+        &[("kubernetes/apps/app/latin1.yaml", b"apiVersion: v1\nkind: ConfigMap\ndata:\n  a: caf\xe9\n")],
+        &["latin1.yaml"],
+    );
     let s = check(&repo);
     assert!(s.contains(&"unreadable-file@kubernetes/apps/app/latin1.yaml:1".to_string()), "{s:?}");
 }
@@ -90,7 +111,13 @@ fn large_file_under_the_limit_is_parsed() {
 
 #[test]
 fn empty_documents_and_empty_files() {
-    let repo = with_extra(&[("kubernetes/apps/app/empty.yaml", b""), ("kubernetes/apps/app/docs.yaml", b"---\n---\n# only a comment\n---\n")], &["empty.yaml", "docs.yaml"]);
+    let repo = with_extra(
+        &[
+            ("kubernetes/apps/app/empty.yaml", b""),
+            ("kubernetes/apps/app/docs.yaml", b"---\n---\n# only a comment\n---\n"),
+        ],
+        &["empty.yaml", "docs.yaml"],
+    );
     let s = check(&repo);
     assert_eq!(s, vec![SENTINEL.to_string()]);
 }
@@ -98,7 +125,11 @@ fn empty_documents_and_empty_files() {
 #[test]
 fn deep_nesting() {
     let depth = 10_000;
-    let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n  a: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    let text = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n  a: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
     let repo = with_extra(&[("kubernetes/apps/app/deep.yaml", text.as_bytes())], &["deep.yaml"]);
     let s = check(&repo);
     assert!(s.iter().any(|d| d.starts_with("yaml-syntax@kubernetes/apps/app/deep.yaml")), "{s:?}");
@@ -114,9 +145,10 @@ fn kustomization_that_includes_itself() {
 #[test]
 fn kustomizations_including_each_other() {
     let repo = with_extra(
-        &[
-            ("kubernetes/apps/other/kustomization.yaml", b"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../app\n"),
-        ],
+        &[(
+            "kubernetes/apps/other/kustomization.yaml",
+            b"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../app\n",
+        )],
         &["../other"],
     );
     let s = check(&repo);
@@ -125,7 +157,10 @@ fn kustomizations_including_each_other() {
 
 #[test]
 fn resources_outside_the_repo_and_urls() {
-    let repo = with_extra(&[], &["../../../../etc", "/etc/passwd", "https://example.com/x.yaml", "github.com/org/repo//deploy?ref=v1"]);
+    let repo = with_extra(
+        &[],
+        &["../../../../etc", "/etc/passwd", "https://example.com/x.yaml", "github.com/org/repo//deploy?ref=v1"],
+    );
     let s = check(&repo);
     assert!(s.contains(&"path-outside-repo@kubernetes/apps/app/kustomization.yaml:5".to_string()), "{s:?}");
     assert!(s.contains(&"path-outside-repo@kubernetes/apps/app/kustomization.yaml:6".to_string()), "{s:?}");
@@ -141,7 +176,11 @@ fn symlink_loops_and_links_out_of_the_repo() {
     let dir = repo.path().join("kubernetes/apps/app");
     let outside = tempfile::tempdir().unwrap();
     let secret = outside.path().join("secret.yaml");
-    std::fs::write(&secret, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: leaked\nstringData:\n  password: hunter2\n").unwrap();
+    std::fs::write(
+        &secret,
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: leaked\nstringData:\n  password: hunter2\n",
+    )
+    .unwrap();
     symlink(&secret, dir.join("outside.yaml")).unwrap();
     symlink(dir.join("a.yaml"), dir.join("b.yaml")).unwrap();
     symlink(dir.join("b.yaml"), dir.join("a.yaml")).unwrap();

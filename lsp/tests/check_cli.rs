@@ -10,7 +10,11 @@ fn home_ops_is_clean() {
     assert_eq!(code, 0);
     let r = run(&["check", fixture("home-ops").to_str().unwrap()], None);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("0 errors, 0 warnings, 0 notes in 0 files (2 clusters checked: apps, infra)"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("0 errors, 0 warnings, 0 notes in 0 files (2 clusters checked: apps, infra)"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -35,7 +39,8 @@ fn each_defect_yields_exactly_its_code() {
     dirs.sort_by_key(|e| e.file_name());
     for entry in dirs {
         let code_name = entry.file_name().to_string_lossy().into_owned();
-        let expected: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(entry.path().join("expected.json")).unwrap()).unwrap();
+        let expected: Vec<serde_json::Value> =
+            serde_json::from_str(&std::fs::read_to_string(entry.path().join("expected.json")).unwrap()).unwrap();
         let (exit, diags) = check_json(&entry.path(), &[]);
         let got: Vec<(String, u64, String, Vec<String>)> = diags
             .iter()
@@ -134,7 +139,11 @@ fn github_annotations() {
     assert!(line.contains("title=gitops-lsp dependsOn-unknown [dev]::"), "{line}");
     // Run from above the fixture, paths are relative to the current folder.
     let r = run(&["check", "fixtures/defects/dependsOn-unknown", "--format", "github"], Some(&repo_root()));
-    assert!(r.stdout.starts_with("::error file=fixtures/defects/dependsOn-unknown/kubernetes/clusters/dev/apps.yaml,"), "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with("::error file=fixtures/defects/dependsOn-unknown/kubernetes/clusters/dev/apps.yaml,"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -193,9 +193,12 @@ fn variables_after_non_ascii_text_and_in_a_default() {
 
 #[test]
 fn no_variables_after_escaped_dollar() {
-    check(with_pool("    - start: $${$0"), expect![[r#"
+    check(
+        with_pool("    - start: $${$0"),
+        expect![[r#"
         (none)
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
@@ -503,22 +506,31 @@ fn source_ref_names_use_the_kind_written_below() {
           name: flux-system
           namespace: flux-system
         "#;
-    check(parse_parts(&[REPO, ks]), expect![[r#"
+    check(
+        parse_parts(&[REPO, ks]),
+        expect![[r#"
         replace ``
         Reference manifests — OCIRepository flux-system · infra
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 /// On a key, the schema offers the fields valid there; a plain value gets nothing.
 fn keys_come_from_the_schema_and_plain_values_get_nothing() {
-    check(with_pool("    - sta$0rt: x"), expect![[r#"
+    check(
+        with_pool("    - sta$0rt: x"),
+        expect![[r#"
         replace `start`
         Field cidr => `cidr: ` — string
         Field start => `start: ` — string
         Field stop => `stop: ` — string
-    "#]]);
-    check(with_pool("    - start: 10.0$0.0.1"), expect![[r#"
+    "#]],
+    );
+    check(
+        with_pool("    - start: 10.0$0.0.1"),
+        expect![[r#"
         (none)
-    "#]]);
+    "#]],
+    );
 }

@@ -153,7 +153,9 @@ fn check_references(fx: Fixture, include_declaration: bool, expect: Expect) {
 
 fn check_rename(fx: Fixture, new_name: &str, expect: Expect) {
     let prepared = match nav::prepare_rename(&fx.analysis, &fx.file, fx.offset) {
-        Ok((r, name)) => format!("prepare: `{}` at {} ({name})\n", ide::slice(&fx, &fx.file, &r), ide::pos(&fx, &fx.file, r.start)),
+        Ok((r, name)) => {
+            format!("prepare: `{}` at {} ({name})\n", ide::slice(&fx, &fx.file, &r), ide::pos(&fx, &fx.file, r.start))
+        }
         Err(e) => format!("prepare: refused: {e}\n"),
     };
     let edits = match nav::rename(&fx.analysis, &fx.file, fx.offset, new_name) {
@@ -321,7 +323,12 @@ fn hover_variable_definition_key() {
 #[test]
 fn hover_depends_on_shows_target_path_and_its_dependencies() {
     check_hover(
-        parse_parts(&[TWO_CLUSTERS.replacen("    - name: network", "    - name: netw$0ork", 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]),
+        parse_parts(&[
+            TWO_CLUSTERS.replacen("    - name: network", "    - name: netw$0ork", 1).as_str(),
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+        ]),
         expect![[r#"
             [network]
             **Kustomization `network`** (dependsOn)
@@ -336,7 +343,12 @@ fn hover_depends_on_shows_target_path_and_its_dependencies() {
 #[test]
 fn hover_flux_path_counts_what_the_folder_builds() {
     check_hover(
-        parse_parts(&[TWO_CLUSTERS.replacen("  path: ./apps/web", "  path: ./apps/$0web", 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]),
+        parse_parts(&[
+            TWO_CLUSTERS.replacen("  path: ./apps/web", "  path: ./apps/$0web", 1).as_str(),
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+        ]),
         expect![[r#"
             [./apps/web]
             path `./apps/web`
@@ -351,7 +363,12 @@ fn hover_flux_path_counts_what_the_folder_builds() {
 #[test]
 fn hover_flux_path_missing_folder() {
     check_hover(
-        parse_parts(&[TWO_CLUSTERS.replacen("  path: ./apps/web", "  path: ./apps/we$0bb", 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]),
+        parse_parts(&[
+            TWO_CLUSTERS.replacen("  path: ./apps/web", "  path: ./apps/we$0bb", 1).as_str(),
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+        ]),
         expect![[r#"
             [./apps/webb]
             path `./apps/webb`
@@ -533,7 +550,12 @@ fn hover_object_name_shows_clusters_and_chain() {
 #[test]
 fn hover_kind_of_object_with_substituted_name() {
     check_hover(
-        parse_parts(&[TWO_CLUSTERS, NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x").replace("kind: CiliumLoad", "kind: Cilium$0Load")]),
+        parse_parts(&[
+            TWO_CLUSTERS,
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x").replace("kind: CiliumLoad", "kind: Cilium$0Load"),
+        ]),
         expect![[r#"
             [CiliumLoadBalancerIPPool]
             **CiliumLoadBalancerIPPool ${CLUSTER}-pool**
@@ -581,8 +603,17 @@ fn hover_flux_components_entry() {
 
 #[test]
 fn hover_substitute_from_entries() {
-    let fx = |needle: &str, with: &str| parse_parts(&[TWO_CLUSTERS.replacen(needle, with, 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]);
-    check_hover(fx("        name: cluster-settings", "        name: cluster-set$0tings"), expect![[r#"
+    let fx = |needle: &str, with: &str| {
+        parse_parts(&[
+            TWO_CLUSTERS.replacen(needle, with, 1).as_str(),
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+        ])
+    };
+    check_hover(
+        fx("        name: cluster-settings", "        name: cluster-set$0tings"),
+        expect![[r#"
         [cluster-settings]
         **ConfigMap `cluster-settings`** (substituteFrom)
 
@@ -591,8 +622,11 @@ fn hover_substitute_from_entries() {
         | infra | `flux-system/cluster-settings` in clusters/infra/settings.yaml:4 |
 
         - 3 keys
-    "#]]);
-    check_hover(fx("        name: cluster-secrets", "        name: cluster-sec$0rets"), expect![[r#"
+    "#]],
+    );
+    check_hover(
+        fx("        name: cluster-secrets", "        name: cluster-sec$0rets"),
+        expect![[r#"
         [cluster-secrets]
         **Secret `cluster-secrets`** (substituteFrom)
 
@@ -601,7 +635,8 @@ fn hover_substitute_from_entries() {
         | infra | `flux-system/cluster-secrets` in clusters/infra/secrets.yaml:4 |
 
         - 1 key (values hidden)
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
@@ -654,14 +689,24 @@ fn locate_classifies_the_cursor() {
         }
         None => "(none)".to_string(),
     };
-    let ks = |needle: &str, with: &str| parse_parts(&[TWO_CLUSTERS.replacen(needle, with, 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: ${POOL_START}")]);
+    let ks = |needle: &str, with: &str| {
+        parse_parts(&[
+            TWO_CLUSTERS.replacen(needle, with, 1).as_str(),
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: ${POOL_START}"),
+        ])
+    };
     let got = [
         show(ks("  path: ./apps/network", "  path: ./apps/net$0work")),
         show(ks("    - name: network", "    - name: $0network")),
         show(ks("    kind: GitRepository", "    kind: Git$0Repository")),
         show(ks("  POOL_START: 10.0.0.100", "  POOL_START: 10.0$0.0.100")),
         show(ks("  POOL_START: 10.0.0.100", "  POOL_START$0: 10.0.0.100")),
-        show(ks("kind: ConfigMap\nmetadata:\n  name: cluster-settings", "kind: Config$0Map\nmetadata:\n  name: cluster-settings")),
+        show(ks(
+            "kind: ConfigMap\nmetadata:\n  name: cluster-settings",
+            "kind: Config$0Map\nmetadata:\n  name: cluster-settings",
+        )),
         show(ks("  name: cluster-secrets\n  namespace", "  name: cluster-secrets$0\n  namespace")),
     ];
     expect![[r#"
@@ -671,7 +716,8 @@ fn locate_classifies_the_cursor() {
         (none)
         VarDef [POOL_START] obj=true
         Kind [ConfigMap] obj=true
-        Name [cluster-secrets] obj=true"#]].assert_eq(&got.join("\n"));
+        Name [cluster-secrets] obj=true"#]]
+    .assert_eq(&got.join("\n"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -701,7 +747,12 @@ fn definition_of_variable_from_inline_substitute_and_unset() {
 #[test]
 fn definition_of_depends_on() {
     check_definition(
-        parse_parts(&[TWO_CLUSTERS.replacen("    - name: network", "    - name: netw$0ork", 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]),
+        parse_parts(&[
+            TWO_CLUSTERS.replacen("    - name: network", "    - name: netw$0ork", 1).as_str(),
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+        ]),
         expect![[r#"
             clusters/infra/ks.yaml:4:9 `network` (cluster infra)
         "#]],
@@ -745,7 +796,12 @@ fn definition_of_helm_release_depends_on() {
 #[test]
 fn definition_of_flux_path_goes_to_kustomization() {
     check_definition(
-        parse_parts(&[TWO_CLUSTERS.replacen("  path: ./apps/web", "  path: ./apps/$0web", 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]),
+        parse_parts(&[
+            TWO_CLUSTERS.replacen("  path: ./apps/web", "  path: ./apps/$0web", 1).as_str(),
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+        ]),
         expect![[r#"
             apps/web/kustomization.yaml:1:1 <start> (cluster infra)
         "#]],
@@ -782,19 +838,31 @@ fn definition_of_resources_file_and_components_folder() {
         );
         parse_parts(&[TWO_CLUSTERS, WEB_DEPLOYMENT, &pool("    - start: x"), &k])
     };
-    check_definition(parts("  - ../web/deploy$0ment.yaml"), expect![[r#"
+    check_definition(
+        parts("  - ../web/deploy$0ment.yaml"),
+        expect![[r#"
         apps/web/deployment.yaml:1:1 <start>
-    "#]]);
-    check_definition(parts("components:\n  - ../../components/lab$0els"), expect![[r#"
+    "#]],
+    );
+    check_definition(
+        parts("components:\n  - ../../components/lab$0els"),
+        expect![[r#"
         components/labels/kustomization.yaml:1:1 <start>
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn definition_of_flux_components_entry_is_relative_to_path() {
     check_definition(
         parse_parts(&[
-            TWO_CLUSTERS.replacen("  path: ./apps/web\n", "  path: ./apps/web\n  components:\n    - ../../components/lab$0els\n", 1).as_str(),
+            TWO_CLUSTERS
+                .replacen(
+                    "  path: ./apps/web\n",
+                    "  path: ./apps/web\n  components:\n    - ../../components/lab$0els\n",
+                    1,
+                )
+                .as_str(),
             WEB_DEPLOYMENT,
             "#- /components/labels/kustomization.yaml\napiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
         ]),
@@ -832,7 +900,12 @@ fn definition_of_source_ref_goes_to_the_source_object() {
 #[test]
 fn definition_of_substitute_from_goes_to_configmap_and_external_secret() {
     check_definition(
-        parse_parts(&[TWO_CLUSTERS.replacen("        name: cluster-settings", "        name: cluster-set$0tings", 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]),
+        parse_parts(&[
+            TWO_CLUSTERS.replacen("        name: cluster-settings", "        name: cluster-set$0tings", 1).as_str(),
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+        ]),
         expect![[r#"
             clusters/infra/settings.yaml:4:9 `cluster-settings` (cluster infra)
         "#]],
@@ -842,7 +915,12 @@ fn definition_of_substitute_from_goes_to_configmap_and_external_secret() {
         "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: cluster-secrets-es\n  namespace: flux-system\nspec:\n  target:\n    name: cluster-secrets\n  data:\n    - secretKey: TOKEN\n      remoteRef: {key: x}\n",
     );
     check_definition(
-        parse_parts(&[with_external.replacen("        name: cluster-secrets", "        name: cluster-sec$0rets", 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]),
+        parse_parts(&[
+            with_external.replacen("        name: cluster-secrets", "        name: cluster-sec$0rets", 1).as_str(),
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+        ]),
         expect![[r#"
             clusters/infra/secrets.yaml:4:9 `cluster-secrets-es` (cluster infra)
         "#]],
@@ -919,21 +997,36 @@ fn definition_of_issuer_secret_store_gateway_class_and_parent_ref() {
             "apiVersion: example.com/v1\nkind: Thing\nmetadata:\n  name: thing\n  namespace: default\nspec:\n{line}\n"
         ))
     };
-    check_definition(uses("  issuerRef:\n    kind: ClusterIssuer\n    name: letsen$0crypt"), expect![[r#"
+    check_definition(
+        uses("  issuerRef:\n    kind: ClusterIssuer\n    name: letsen$0crypt"),
+        expect![[r#"
         apps/web/infra.yaml:9:9 `letsencrypt` (clusters apps, infra)
-    "#]]);
-    check_definition(uses("  secretStoreRef:\n    kind: ClusterSecretStore\n    name: onepass$0word"), expect![[r#"
+    "#]],
+    );
+    check_definition(
+        uses("  secretStoreRef:\n    kind: ClusterSecretStore\n    name: onepass$0word"),
+        expect![[r#"
         apps/web/infra.yaml:14:9 `onepassword` (clusters apps, infra)
-    "#]]);
-    check_definition(uses("  gatewayClassName: cil$0ium"), expect![[r#"
+    "#]],
+    );
+    check_definition(
+        uses("  gatewayClassName: cil$0ium"),
+        expect![[r#"
         apps/web/infra.yaml:19:9 `cilium` (clusters apps, infra)
-    "#]]);
-    check_definition(uses("  parentRefs:\n    - name: inter$0nal"), expect![[r#"
+    "#]],
+    );
+    check_definition(
+        uses("  parentRefs:\n    - name: inter$0nal"),
+        expect![[r#"
         apps/web/infra.yaml:24:9 `internal` (clusters apps, infra)
-    "#]]);
-    check_definition(uses("  parentRefs:\n    - name: nowh$0ere"), expect![[r#"
+    "#]],
+    );
+    check_definition(
+        uses("  parentRefs:\n    - name: nowh$0ere"),
+        expect![[r#"
         (none)
-    "#]]);
+    "#]],
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -966,7 +1059,12 @@ fn references_of_variable_uses_and_definitions() {
 #[test]
 fn references_of_flux_kustomization_are_its_dependents() {
     check_references(
-        parse_parts(&[TWO_CLUSTERS.replacen("  name: network", "  name: net$0work", 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]),
+        parse_parts(&[
+            TWO_CLUSTERS.replacen("  name: network", "  name: net$0work", 1).as_str(),
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+        ]),
         true,
         expect![[r#"
             clusters/infra/ks.yaml:4:9 `network`
@@ -978,7 +1076,12 @@ fn references_of_flux_kustomization_are_its_dependents() {
 #[test]
 fn references_from_a_depends_on_entry() {
     check_references(
-        parse_parts(&[TWO_CLUSTERS.replacen("    - name: network", "    - name: netw$0ork", 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]),
+        parse_parts(&[
+            TWO_CLUSTERS.replacen("    - name: network", "    - name: netw$0ork", 1).as_str(),
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+        ]),
         true,
         expect![[r#"
             clusters/infra/ks.yaml:4:9 `network`
@@ -990,7 +1093,12 @@ fn references_from_a_depends_on_entry() {
 #[test]
 fn definition_on_a_definition_is_itself() {
     check_definition(
-        parse_parts(&[TWO_CLUSTERS.replace("  ASN: \"64512\"", "  AS$0N: \"64512\"").as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]),
+        parse_parts(&[
+            TWO_CLUSTERS.replace("  ASN: \"64512\"", "  AS$0N: \"64512\"").as_str(),
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+        ]),
         expect![[r#"
             clusters/infra/settings.yaml:8:3 `ASN`
         "#]],
@@ -1000,7 +1108,12 @@ fn definition_on_a_definition_is_itself() {
 #[test]
 fn references_of_settings_configmap_are_its_substitute_from_users() {
     check_references(
-        parse_parts(&[TWO_CLUSTERS.replacen("  name: cluster-settings", "  name: cluster-$0settings", 1).as_str(), NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: x")]),
+        parse_parts(&[
+            TWO_CLUSTERS.replacen("  name: cluster-settings", "  name: cluster-$0settings", 1).as_str(),
+            NETWORK_APP,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+        ]),
         false,
         expect![[r#"
             clusters/infra/ks.yaml:14:15 `cluster-settings`
@@ -1022,7 +1135,12 @@ fn references_of_a_folder_are_its_includers() {
         "#;
     // From a path entry…
     check_references(
-        parse_parts(&[TWO_CLUSTERS, WEB_DEPLOYMENT, &pool("    - start: x"), &k.replacen("  - ../web", "  - ../w$0eb", 1)]),
+        parse_parts(&[
+            TWO_CLUSTERS,
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+            &k.replacen("  - ../web", "  - ../w$0eb", 1),
+        ]),
         true,
         expect![[r#"
             apps/web/kustomization.yaml:1:1 <start>
@@ -1034,7 +1152,12 @@ fn references_of_a_folder_are_its_includers() {
     );
     // …from an entry naming a file…
     check_references(
-        parse_parts(&[&TWO_CLUSTERS.replace("  - deployment.yaml", "  - deploy$0ment.yaml"), WEB_DEPLOYMENT, &pool("    - start: x"), k]),
+        parse_parts(&[
+            &TWO_CLUSTERS.replace("  - deployment.yaml", "  - deploy$0ment.yaml"),
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+            k,
+        ]),
         false,
         expect![[r#"
             apps/web/kustomization.yaml:4:5 `deployment.yaml`
@@ -1042,7 +1165,15 @@ fn references_of_a_folder_are_its_includers() {
     );
     // …and from elsewhere in the folder's kustomization.yaml.
     check_references(
-        parse_parts(&[&TWO_CLUSTERS.replace("kind: Kustomization\nresources:\n  - deployment.yaml", "kind: Kustom$0ization\nresources:\n  - deployment.yaml"), WEB_DEPLOYMENT, &pool("    - start: x"), k]),
+        parse_parts(&[
+            &TWO_CLUSTERS.replace(
+                "kind: Kustomization\nresources:\n  - deployment.yaml",
+                "kind: Kustom$0ization\nresources:\n  - deployment.yaml",
+            ),
+            WEB_DEPLOYMENT,
+            &pool("    - start: x"),
+            k,
+        ]),
         false,
         expect![[r#"
             apps/network/kustomization.yaml:3:5 `../web`
@@ -1087,19 +1218,30 @@ fn rename_from_definition_of_inline_substitute() {
 #[test]
 fn rename_refuses_invalid_names_and_existing_ones() {
     let fx = || parse_parts(&[TWO_CLUSTERS, NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: ${CLUS$0TER}")]);
-    check_rename(fx(), "cluster-name", expect![[r#"
+    check_rename(
+        fx(),
+        "cluster-name",
+        expect![[r#"
         prepare: `CLUSTER` at apps/network/pool.yaml:7:16 (CLUSTER)
         refused: `cluster-name` is not a valid variable name: ASCII letters, digits and `_`, not starting with a digit
-    "#]]);
-    check_rename(fx(), "ASN", expect![[r#"
+    "#]],
+    );
+    check_rename(
+        fx(),
+        "ASN",
+        expect![[r#"
         prepare: `CLUSTER` at apps/network/pool.yaml:7:16 (CLUSTER)
         refused: `ASN` is already defined (ConfigMap flux-system/cluster-settings, clusters/apps/settings.yaml:8); renaming would merge two variables
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn rename_refuses_sops_external_secret_and_env_file_definitions() {
-    let sops = TWO_CLUSTERS.replace("stringData:\n  TOKEN: s3cr3t-value\n", "stringData:\n  TOKEN: ENC[AES256_GCM,data:abc]\nsops:\n  mac: ENC[x]\n");
+    let sops = TWO_CLUSTERS.replace(
+        "stringData:\n  TOKEN: s3cr3t-value\n",
+        "stringData:\n  TOKEN: ENC[AES256_GCM,data:abc]\nsops:\n  mac: ENC[x]\n",
+    );
     check_rename(
         parse_parts(&[&sops, NETWORK_APP, WEB_DEPLOYMENT, &pool("    - start: ${TOK$0EN}")]),
         "API_TOKEN",
@@ -1126,19 +1268,31 @@ fn rename_refuses_sops_external_secret_and_env_file_definitions() {
         let k = format!(
             "#- /apps/web/kustomization.yaml\nresources:\n  - deployment.yaml\nconfigMapGenerator:\n  - name: web-settings\n    namespace: flux-system\n{gen}#- /apps/web/settings.env\nLEVEL=debug\n"
         );
-        let ts = TWO_CLUSTERS.replacen("        name: cluster-settings\n#- /clusters/apps", "        name: cluster-settings\n      - kind: ConfigMap\n        name: web-settings\n#- /clusters/apps", 1);
+        let ts = TWO_CLUSTERS.replacen(
+            "        name: cluster-settings\n#- /clusters/apps",
+            "        name: cluster-settings\n      - kind: ConfigMap\n        name: web-settings\n#- /clusters/apps",
+            1,
+        );
         let dep = "#- /apps/web/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  level: ${LEV$0EL}\n";
         parse_parts(&[ts.replace("#- /apps/web/kustomization.yaml\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - deployment.yaml\n", "").as_str(), &k, dep])
     };
-    check_rename(generated(false), "LOG_LEVEL", expect![[r#"
+    check_rename(
+        generated(false),
+        "LOG_LEVEL",
+        expect![[r#"
         prepare: `LEVEL` at apps/web/deployment.yaml:6:12 (LEVEL)
         apps/web/deployment.yaml:6:12 `LEVEL` -> `LOG_LEVEL`
         apps/web/kustomization.yaml:7:10 `LEVEL` -> `LOG_LEVEL`
-    "#]]);
-    check_rename(generated(true), "LOG_LEVEL", expect![[r#"
+    "#]],
+    );
+    check_rename(
+        generated(true),
+        "LOG_LEVEL",
+        expect![[r#"
         prepare: refused: cannot rename `LEVEL`: it is read from a generator's .env file (apps/web/kustomization.yaml:7); rename it in that file by hand
         refused: cannot rename `LEVEL`: it is read from a generator's .env file (apps/web/kustomization.yaml:7); rename it in that file by hand
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
@@ -1212,7 +1366,12 @@ fn home_ops_hover_lb_pool_start_in_infra() {
 
 #[test]
 fn home_ops_definition_of_cluster_in_cilium_release() {
-    let fx = ide::from_disk("home-ops", "kubernetes/infrastructure/networking/cilium/core/helmrelease.yaml", "${CLUSTER}", 4);
+    let fx = ide::from_disk(
+        "home-ops",
+        "kubernetes/infrastructure/networking/cilium/core/helmrelease.yaml",
+        "${CLUSTER}",
+        4,
+    );
     check_definition(
         fx,
         expect![[r#"
@@ -1224,7 +1383,12 @@ fn home_ops_definition_of_cluster_in_cilium_release() {
 
 #[test]
 fn home_ops_hover_depends_on_in_dragonfly() {
-    let fx = ide::from_disk("home-ops", "kubernetes/workloads/platform/databases/dragonfly/ks.yaml", "name: cilium-clustermesh", 8);
+    let fx = ide::from_disk(
+        "home-ops",
+        "kubernetes/workloads/platform/databases/dragonfly/ks.yaml",
+        "name: cilium-clustermesh",
+        8,
+    );
     check_hover(
         fx,
         expect![[r#"

@@ -39,8 +39,13 @@ fn parse(fixture: &str) -> Fixture {
     let mut marked: Option<(RelPath, Vec<usize>)> = None;
     let mut last = None;
     for (path, lines) in files {
-        let indent = lines.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
-        let mut text: String = lines.iter().map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() }).collect::<Vec<_>>().join("\n");
+        let indent =
+            lines.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
+        let mut text: String = lines
+            .iter()
+            .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() })
+            .collect::<Vec<_>>()
+            .join("\n");
         while text.ends_with("\n\n") || text.ends_with(' ') {
             text.pop();
         }
@@ -106,7 +111,8 @@ fn show_symbols(fx: &Fixture, syms: &[Symbol], depth: usize, parent: Option<&Tex
             k => format!("{k:?} "),
         };
         let detail = s.detail.as_ref().map(|d| format!(" [{d}]")).unwrap_or_default();
-        let _ = writeln!(out, "{}{kind}{}{detail} @{}", "  ".repeat(depth), s.name, fx.line_col(&s.file, s.focus.start));
+        let _ =
+            writeln!(out, "{}{kind}{}{detail} @{}", "  ".repeat(depth), s.name, fx.line_col(&s.file, s.focus.start));
         show_symbols(fx, &s.children, depth + 1, Some(&s.range), out);
     }
 }
@@ -124,7 +130,15 @@ fn check_workspace_symbols(fixture: &str, query: &str, expect: Expect) {
     let mut out = String::new();
     for s in outline::workspace_symbols(&fx.analysis, query) {
         let focus = &fx.text(&s.file)[s.focus.clone()];
-        let _ = writeln!(out, "{:?} {} [{}] {}:{} `{focus}`", s.kind, s.name, s.detail.unwrap_or_default(), s.file, fx.line_col(&s.file, s.focus.start));
+        let _ = writeln!(
+            out,
+            "{:?} {} [{}] {}:{} `{focus}`",
+            s.kind,
+            s.name,
+            s.detail.unwrap_or_default(),
+            s.file,
+            fx.line_col(&s.file, s.focus.start)
+        );
     }
     expect.assert_eq(&out);
 }
@@ -433,7 +447,11 @@ const FLUX_OBJECTS: &str = r#"
 
 #[test]
 fn workspace_symbols_match_by_substring_and_fuzzy() {
-    let fixture = format!("{}{}", with(FLUX_OBJECTS), "#- /apps/app/kustomization.yaml\n    resources: [service.yaml, helm.yaml]\n");
+    let fixture = format!(
+        "{}{}",
+        with(FLUX_OBJECTS),
+        "#- /apps/app/kustomization.yaml\n    resources: [service.yaml, helm.yaml]\n"
+    );
     check_workspace_symbols(
         &fixture,
         "web",
@@ -453,11 +471,15 @@ fn workspace_symbols_match_by_substring_and_fuzzy() {
         "#]],
     );
     // On a tie, Flux objects come before variables.
-    check_workspace_symbols(&fixture, "lb", expect![[r#"
+    check_workspace_symbols(
+        &fixture,
+        "lb",
+        expect![[r#"
         Kustomization lb-webapp [Kustomization · no cluster] unused/ks.yaml:9:9 `lb-webapp`
         Variable LB_IP [ConfigMap flux-system/cluster-settings · apps] clusters/apps/settings.yaml:8:3 `LB_IP`
         Variable LB_IP [ConfigMap flux-system/cluster-settings · infra] clusters/infra/settings.yaml:8:3 `LB_IP`
-    "#]]);
+    "#]],
+    );
     check_workspace_symbols(
         &fixture,
         "app",
@@ -482,7 +504,10 @@ fn workspace_symbols_match_by_substring_and_fuzzy() {
 fn workspace_symbols_are_capped() {
     let mut fixture = String::from("#- /many/ks.yaml\n");
     for i in 0..300 {
-        let _ = write!(fixture, "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: ks-{i:03}\n");
+        let _ = write!(
+            fixture,
+            "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: ks-{i:03}\n"
+        );
     }
     let fx = parse(&fixture);
     let all = outline::workspace_symbols(&fx.analysis, "");
@@ -765,7 +790,8 @@ fn inlay_hints_in_every_cluster() {
 
 #[test]
 fn inlay_hints_for_one_cluster_and_a_range() {
-    let fixture = with(SERVICE).replace("      labels:", "      labels:$0").replace("        replicas:", "$0        replicas:");
+    let fixture =
+        with(SERVICE).replace("      labels:", "      labels:$0").replace("        replicas:", "$0        replicas:");
     check_hints(
         &fixture,
         Some("infra"),
@@ -997,7 +1023,11 @@ fn render_substitutes_masks_secrets_and_keeps_comments() {
 
 #[test]
 fn render_shows_secrets_written_in_the_repository_when_asked() {
-    check_render(&with(RENDERED), "infra", true, expect![[r##"
+    check_render(
+        &with(RENDERED),
+        "infra",
+        true,
+        expect![[r##"
         # gitops-lsp render: apps/app/service.yaml in cluster infra, as Flux applies it after postBuild substitution
         # applied by Flux Kustomization flux-system/app: variables from ConfigMap flux-system/cluster-settings, Secret flux-system/cluster-secrets
         # WARNING: this output shows Secret values
@@ -1020,12 +1050,17 @@ fn render_shows_secrets_written_in_the_repository_when_asked() {
           name: second
         data:
           cluster: infra
-    "##]]);
+    "##]],
+    );
 }
 
 #[test]
 fn render_leaves_unset_variables_and_says_flux_fails() {
-    check_render(&with(RENDERED), "apps", false, expect![[r##"
+    check_render(
+        &with(RENDERED),
+        "apps",
+        false,
+        expect![[r##"
         # gitops-lsp render: apps/app/service.yaml in cluster apps, as Flux applies it after postBuild substitution
         # applied by Flux Kustomization flux-system/app: variables from ConfigMap flux-system/cluster-settings
         # error: source line 8: `SECRET_TOKEN` is not set and `${SECRET_TOKEN}` has no default; Flux fails Flux Kustomization flux-system/app (strict substitution); left as written
@@ -1049,7 +1084,8 @@ fn render_leaves_unset_variables_and_says_flux_fails() {
           name: second
         data:
           cluster: apps
-    "##]]);
+    "##]],
+    );
 }
 
 #[test]
@@ -1111,7 +1147,11 @@ fn render_of_an_object_two_kustomizations_apply() {
       cluster: ${CLUSTER}$0
 "#;
     let fixture = with(extra).replace("      - service.yaml\n", "      - service.yaml\n      - second.yaml\n");
-    check_render(&fixture, "infra", false, expect![[r#"
+    check_render(
+        &fixture,
+        "infra",
+        false,
+        expect![[r#"
         # gitops-lsp render: apps/app/second.yaml in cluster infra, as Flux applies it after postBuild substitution
         # applied by Flux Kustomization flux-system/app: variables from ConfigMap flux-system/cluster-settings, Secret flux-system/cluster-secrets
         # note: ConfigMap second is also applied by Flux Kustomization flux-system/more; shown as flux-system/app applies it
@@ -1121,7 +1161,8 @@ fn render_of_an_object_two_kustomizations_apply() {
           name: second
         data:
           cluster: infra
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
@@ -1145,7 +1186,11 @@ fn render_leaves_text_where_flux_does_not_substitute() {
         ip: ${LB_IP}
 "#,
     );
-    check_render(&fixture, "apps", false, expect![[r#"
+    check_render(
+        &fixture,
+        "apps",
+        false,
+        expect![[r#"
         # gitops-lsp render: apps/app/service.yaml in cluster apps, as Flux applies it after postBuild substitution
         # applied by Flux Kustomization flux-system/app: variables from ConfigMap flux-system/cluster-settings
         # note: Service web (source line 1) is left as written: substitution is disabled for it (kustomize.toolkit.fluxcd.io/substitute: disabled)
@@ -1163,19 +1208,31 @@ fn render_leaves_text_where_flux_does_not_substitute() {
           name: web2
           annotations:
             ip: 10.25.11.120
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn render_errors_say_what_is_wrong() {
     let fixture = with(RENDERED);
-    check_render(&fixture, "prod", false, expect![[r#"
+    check_render(
+        &fixture,
+        "prod",
+        false,
+        expect![[r#"
         Err: no cluster named `prod`; clusters found: apps, infra
-    "#]]);
-    let unapplied = with("#- /elsewhere/cm.yaml\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: x$0\n");
-    check_render(&unapplied, "infra", false, expect![[r#"
+    "#]],
+    );
+    let unapplied =
+        with("#- /elsewhere/cm.yaml\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: x$0\n");
+    check_render(
+        &unapplied,
+        "infra",
+        false,
+        expect![[r#"
         Err: cluster `infra` does not apply elsewhere/cm.yaml; no cluster applies it
-    "#]]);
+    "#]],
+    );
     let fx = parse(&fixture);
     let k = RelPath::new("apps/app/kustomization.yaml").unwrap();
     expect!["apps/app/kustomization.yaml is a kustomization file: kustomize reads it and Flux applies what it builds; render the manifests it lists instead"].assert_eq(&render::render(&fx.analysis, &k, "infra", false).unwrap_err());

@@ -50,11 +50,19 @@ fn model_objects(root: &Path, rel_dir: &str) -> BTreeSet<Key> {
         let (kind, name, ns) = match pl.obj {
             Placed::Object(l) => {
                 let o = &a.snapshot.file(l.file).objects[l.obj as usize];
-                (o.kind.clone(), o.name.clone().unwrap_or_default(), pl.namespace.as_deref().map(str::to_string).or(o.namespace.clone()))
+                (
+                    o.kind.clone(),
+                    o.name.clone().unwrap_or_default(),
+                    pl.namespace.as_deref().map(str::to_string).or(o.namespace.clone()),
+                )
             }
             Placed::Generated(g) => {
                 let g = &a.project.generated[g as usize];
-                ((if g.secret { "Secret" } else { "ConfigMap" }).to_string(), g.name.clone(), pl.namespace.as_deref().map(str::to_string).or(g.namespace.clone()))
+                (
+                    (if g.secret { "Secret" } else { "ConfigMap" }).to_string(),
+                    g.name.clone(),
+                    pl.namespace.as_deref().map(str::to_string).or(g.namespace.clone()),
+                )
             }
         };
         set.insert((kind, ns.unwrap_or_default(), format!("{}{name}{}", pl.name_prefix, pl.name_suffix)));
@@ -67,7 +75,10 @@ fn model_objects(root: &Path, rel_dir: &str) -> BTreeSet<Key> {
 fn unhash(k: &BTreeSet<Key>, model: &BTreeSet<Key>) -> BTreeSet<Key> {
     k.iter()
         .map(|(kind, ns, name)| {
-            if !model.contains(&(kind.clone(), ns.clone(), name.clone())) && name.len() > 11 && name.as_bytes()[name.len() - 11] == b'-' {
+            if !model.contains(&(kind.clone(), ns.clone(), name.clone()))
+                && name.len() > 11
+                && name.as_bytes()[name.len() - 11] == b'-'
+            {
                 let base = name[..name.len() - 11].to_string();
                 if model.contains(&(kind.clone(), ns.clone(), base.clone())) {
                     return (kind.clone(), ns.clone(), base);

@@ -8,7 +8,8 @@ use common::*;
 use proptest::prelude::*;
 use std::time::Duration;
 
-const SNIPPETS: &[&str] = &["${", "}", "APP_NAME", "\n", "  ", ": ", "é", "😀", "-", "[", "X_Y", ":=", "\"", "name", "\r\n", "#"];
+const SNIPPETS: &[&str] =
+    &["${", "}", "APP_NAME", "\n", "  ", ": ", "é", "😀", "-", "[", "X_Y", ":=", "\"", "name", "\r\n", "#"];
 
 /// (line, UTF-16 column) of a char index.
 fn position(text: &str, char_idx: usize) -> (u32, u32) {

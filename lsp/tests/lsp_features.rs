@@ -104,7 +104,10 @@ fn completion_after_dollar_brace_offers_variables_with_values() {
     let p = cursor(&c, rel, "id: ${CLUSTER_ID}$0");
     let (line, ch) = (p["line"].as_u64().unwrap() as u32, p["character"].as_u64().unwrap() as u32);
     c.edit(rel, (line, ch), (line, ch), " ${CL");
-    let r = c.request("textDocument/completion", json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": ch + 5}}));
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": ch + 5}}),
+    );
     let items = r["items"].as_array().unwrap();
     let cluster = items.iter().find(|i| i["label"] == "CLUSTER").expect("CLUSTER offered");
     let detail = cluster["detail"].as_str().unwrap_or("");
@@ -121,11 +124,18 @@ fn symbols_links_inlay_hints_and_code_lenses() {
     let ws = c.request("workspace/symbol", json!({"query": "cilium-gate"}));
     assert!(ws.as_array().unwrap().iter().any(|s| s["name"] == "cilium-gateway"), "{ws}");
     let links = c.request("textDocument/documentLink", json!({"textDocument": {"uri": uri}}));
-    assert!(links.as_array().unwrap().iter().any(|l| l["target"].as_str().unwrap().contains("networking/cilium/core")), "{links}");
+    assert!(
+        links.as_array().unwrap().iter().any(|l| l["target"].as_str().unwrap().contains("networking/cilium/core")),
+        "{links}"
+    );
     let lenses = c.request("textDocument/codeLens", json!({"textDocument": {"uri": uri}}));
-    assert!(lenses.as_array().unwrap().iter().any(|l| l["command"]["title"].as_str().unwrap().contains("infra")), "{lenses}");
+    assert!(
+        lenses.as_array().unwrap().iter().any(|l| l["command"]["title"].as_str().unwrap().contains("infra")),
+        "{lenses}"
+    );
     let hints = c.request("textDocument/inlayHint", json!({"textDocument": {"uri": c.uri(CILIUM_HR)}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 200, "character": 0}}}));
-    let labels: Vec<String> = hints.as_array().unwrap().iter().map(|h| h["label"].as_str().unwrap().to_string()).collect();
+    let labels: Vec<String> =
+        hints.as_array().unwrap().iter().map(|h| h["label"].as_str().unwrap().to_string()).collect();
     assert!(labels.iter().any(|l| l.contains("infra") || l.contains('1')), "{labels:?}");
 }
 
@@ -134,7 +144,8 @@ fn inlay_hints_follow_the_focus_cluster_setting() {
     let mut c = LspClient::start_with(&fixture("home-ops"), json!({"cluster": "apps"}));
     c.wait_indexed();
     let hints = c.request("textDocument/inlayHint", json!({"textDocument": {"uri": c.uri(CILIUM_HR)}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 30, "character": 0}}}));
-    let labels: Vec<String> = hints.as_array().unwrap().iter().map(|h| h["label"].as_str().unwrap().to_string()).collect();
+    let labels: Vec<String> =
+        hints.as_array().unwrap().iter().map(|h| h["label"].as_str().unwrap().to_string()).collect();
     assert!(labels.iter().any(|l| l.contains("apps")), "{labels:?}");
     assert!(!labels.iter().any(|l| l.contains("infra")), "{labels:?}");
 }
@@ -143,11 +154,17 @@ fn inlay_hints_follow_the_focus_cluster_setting() {
 fn render_command_substitutes_for_one_cluster() {
     let mut c = session();
     let pool = "kubernetes/infrastructure/networking/cilium/core/helmrelease.yaml";
-    let r = c.request("workspace/executeCommand", json!({"command": "gitops-lsp.render", "arguments": [c.uri(pool), "apps"]}));
+    let r = c.request(
+        "workspace/executeCommand",
+        json!({"command": "gitops-lsp.render", "arguments": [c.uri(pool), "apps"]}),
+    );
     let text = r.as_str().unwrap();
     assert!(text.contains("name: apps"), "{text}");
     assert!(!text.contains("${CLUSTER}"), "{text}");
-    let r = c.request_raw("workspace/executeCommand", json!({"command": "gitops-lsp.render", "arguments": [c.uri(pool), "nope"]}));
+    let r = c.request_raw(
+        "workspace/executeCommand",
+        json!({"command": "gitops-lsp.render", "arguments": [c.uri(pool), "nope"]}),
+    );
     assert!(r.get("error").is_some(), "{r}");
     let r = c.request("workspace/executeCommand", json!({"command": "gitops-lsp.clusters", "arguments": []}));
     assert_eq!(r, json!(["apps", "infra"]));
@@ -173,7 +190,10 @@ fn completion_in_a_gateway_address_offers_free_addresses_of_the_cluster() {
     let ch = p["character"].as_u64().unwrap() as u32;
     let len = "${CILIUM_GATEWAY_EXTERNAL_IP}".len() as u32;
     c.edit(rel, (line, ch), (line, ch + len), "10.25.11.");
-    let r = c.request("textDocument/completion", json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": ch + 9}}));
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": ch + 9}}),
+    );
     let labels: Vec<&str> = r["items"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
     // Free addresses of infra's or apps' pools (the folder is shared); used ones are not offered.
     assert!(labels.iter().any(|l| l.starts_with("10.25.11.1")), "{labels:?}");
@@ -187,7 +207,10 @@ fn graph_request_returns_the_dependency_graph() {
     let nodes = g["nodes"].as_array().unwrap();
     assert!(nodes.iter().any(|n| n["id"] == "flux-system/cilium-gateway"), "{g}");
     let edges = g["edges"].as_array().unwrap();
-    assert!(edges.iter().any(|e| e["from"] == "flux-system/cilium-ipam" && e["to"] == "flux-system/cilium-core"), "{g}");
+    assert!(
+        edges.iter().any(|e| e["from"] == "flux-system/cilium-ipam" && e["to"] == "flux-system/cilium-core"),
+        "{g}"
+    );
     let r = c.request_raw("gitops-lsp/graph", json!({"cluster": "nope"}));
     assert!(r.get("error").is_some(), "{r}");
 }

@@ -17,7 +17,12 @@ fn initialize_reports_progress_and_publishes_what_check_reports() {
     copy_dir(&fixture("defects/missing-path"), dir.path());
     let mut c = LspClient::start(dir.path());
     c.wait_indexed();
-    let kinds: Vec<String> = c.notifications.iter().filter(|n| n["method"] == "$/progress").map(|n| n["params"]["value"]["kind"].as_str().unwrap().to_string()).collect();
+    let kinds: Vec<String> = c
+        .notifications
+        .iter()
+        .filter(|n| n["method"] == "$/progress")
+        .map(|n| n["params"]["value"]["kind"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(kinds.first().map(String::as_str), Some("begin"));
     assert!(kinds.iter().any(|k| k == "report"));
     c.wait_until("diagnostics", |c| c.diagnostics.len() == 2);
@@ -30,7 +35,10 @@ fn home_ops_has_no_diagnostics_and_requests_answer_during_indexing() {
     let mut c = LspClient::start(&fixture("home-ops"));
     // Answered at once from what is known, even before indexing ends.
     let uri = c.uri("kubernetes/clusters/infra/cluster-settings.yaml");
-    let r = c.request_raw("textDocument/hover", json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}));
+    let r = c.request_raw(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}),
+    );
     assert!(r.get("error").is_none() || r["error"]["code"] == -32601, "{r}");
     c.wait_indexed();
     c.settle(Duration::from_millis(400));
@@ -66,7 +74,9 @@ fn settings_edit_updates_the_files_that_use_the_variable() {
     c.open(settings);
     // Line 6 is `  APP_NAME: "hello"`: rename the key.
     c.edit(settings, (6, 2), (6, 10), "APP_TITLE");
-    c.wait_until("a diagnostic in the user of the variable", |c| c.codes("kubernetes/apps/app/configmap.yaml") == ["undefined-variable"]);
+    c.wait_until("a diagnostic in the user of the variable", |c| {
+        c.codes("kubernetes/apps/app/configmap.yaml") == ["undefined-variable"]
+    });
     c.edit(settings, (6, 2), (6, 11), "APP_NAME");
     c.wait_until("cleared", |c| c.codes("kubernetes/apps/app/configmap.yaml").is_empty());
 }
@@ -83,8 +93,16 @@ fn deleting_a_folder_turns_the_path_red_and_new_files_are_picked_up() {
     c.wait_until("missing-path", |c| c.codes("kubernetes/clusters/dev/apps.yaml") == ["missing-path"]);
     // Recreate it with a new file: a watcher event for the folder reads what is inside.
     std::fs::create_dir_all(&app).unwrap();
-    std::fs::write(app.join("kustomization.yaml"), "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - new.yaml\n").unwrap();
-    std::fs::write(app.join("new.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: new\ndata:\n  a: \"${NEW_VAR}\"\n").unwrap();
+    std::fs::write(
+        app.join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - new.yaml\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("new.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: new\ndata:\n  a: \"${NEW_VAR}\"\n",
+    )
+    .unwrap();
     c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": c.uri("kubernetes/apps/app"), "type": 1}]}));
     c.wait_until("new file analysed", |c| c.codes("kubernetes/apps/app/new.yaml") == ["undefined-variable"]);
     assert!(c.codes("kubernetes/clusters/dev/apps.yaml").is_empty());
@@ -131,18 +149,36 @@ fn bad_requests_never_kill_the_server() {
     c.wait_indexed();
     let ghost = c.uri("nope.yaml");
     // didChange before didOpen, unknown documents, positions past the end.
-    c.notify("textDocument/didChange", json!({"textDocument": {"uri": ghost, "version": 2}, "contentChanges": [{"text": "x"}]}));
-    let r = c.request_raw("textDocument/hover", json!({"textDocument": {"uri": ghost}, "position": {"line": 999, "character": 999}}));
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": ghost, "version": 2}, "contentChanges": [{"text": "x"}]}),
+    );
+    let r = c.request_raw(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": ghost}, "position": {"line": 999, "character": 999}}),
+    );
     assert!(r.get("result").is_some_and(|v| v.is_null()) || r.get("error").is_some(), "{r}");
     let rel = "kubernetes/apps/app/configmap.yaml";
     c.open(rel);
     // An edit whose range lies past the end, and an out-of-order version.
     c.notify("textDocument/didChange", json!({"textDocument": {"uri": c.uri(rel), "version": 5}, "contentChanges": [{"range": {"start": {"line": 500, "character": 0}, "end": {"line": 501, "character": 0}}, "text": "zzz"}]}));
-    c.notify("textDocument/didChange", json!({"textDocument": {"uri": c.uri(rel), "version": 3}, "contentChanges": [{"text": "garbage: ["}]}));
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": c.uri(rel), "version": 3}, "contentChanges": [{"text": "garbage: ["}]}),
+    );
     // A 20 MB paste.
-    let big = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n{}", "  k: \"v\"\n".repeat(20 * 1024 * 1024 / 9));
-    c.notify("textDocument/didChange", json!({"textDocument": {"uri": c.uri(rel), "version": 9}, "contentChanges": [{"text": big}]}));
-    c.notify("textDocument/didChange", json!({"textDocument": {"uri": c.uri(rel), "version": 10}, "contentChanges": [{"text": "a: [\n\tb: {"}]}));
+    let big = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n{}",
+        "  k: \"v\"\n".repeat(20 * 1024 * 1024 / 9)
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": c.uri(rel), "version": 9}, "contentChanges": [{"text": big}]}),
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": c.uri(rel), "version": 10}, "contentChanges": [{"text": "a: [\n\tb: {"}]}),
+    );
     c.wait_until("syntax error on the last text", |c| c.codes(rel).iter().any(|x| x == "yaml-syntax"));
     assert_eq!(c.shutdown(), 0);
 }

@@ -42,9 +42,17 @@ fn files(fixture: &str) -> Vec<(String, String)> {
     }
     out.into_iter()
         .map(|(path, lines)| {
-            let indent = lines.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
-            let mut text: String =
-                lines.iter().map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() }).collect::<Vec<_>>().join("\n");
+            let indent = lines
+                .iter()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| l.len() - l.trim_start().len())
+                .min()
+                .unwrap_or(0);
+            let mut text: String = lines
+                .iter()
+                .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() })
+                .collect::<Vec<_>>()
+                .join("\n");
             while text.ends_with("\n\n") || text.ends_with(' ') {
                 text.pop();
             }
@@ -70,7 +78,8 @@ fn analyse(fixture: &str) -> Analysis {
 }
 
 /// Schema checks (issue 5) have their own tests; the fixtures here are minimal objects.
-const SCHEMA_CODES: &[&str] = &["unknown-field", "wrong-type", "missing-required", "invalid-enum", "unknown-kind", "dangling-reference"];
+const SCHEMA_CODES: &[&str] =
+    &["unknown-field", "wrong-type", "missing-required", "invalid-enum", "unknown-kind", "dangling-reference"];
 
 fn render_diags(a: &Analysis) -> String {
     let snap = &a.snapshot;
@@ -173,13 +182,21 @@ fn render_ks(a: &Analysis, c: &gitops_lsp::project::Cluster, i: usize, ks: &KsNo
                 let o = &f.objects[l.obj as usize];
                 let flag = if o.subst_disabled { " [substitution disabled]" } else { flag };
                 let name = o.name.as_deref().unwrap_or("?");
-                writeln!(s, "    + {} {ns}{}{name}{}  {}{flag}", o.kind, pl.name_prefix, pl.name_suffix, f.path).unwrap();
+                writeln!(s, "    + {} {ns}{}{name}{}  {}{flag}", o.kind, pl.name_prefix, pl.name_suffix, f.path)
+                    .unwrap();
             }
             Placed::Generated(g) => {
                 let g = &a.project.generated[g as usize];
                 let kind = if g.secret { "Secret" } else { "ConfigMap" };
-                writeln!(s, "    + {kind} {ns}{}{}{} (generated at {}){flag}", pl.name_prefix, g.name, pl.name_suffix, loc(a, &g.at))
-                    .unwrap();
+                writeln!(
+                    s,
+                    "    + {kind} {ns}{}{}{} (generated at {}){flag}",
+                    pl.name_prefix,
+                    g.name,
+                    pl.name_suffix,
+                    loc(a, &g.at)
+                )
+                .unwrap();
             }
         }
     }
@@ -310,7 +327,15 @@ fn chains(a: &Analysis, path: &str) -> String {
             }
             chain.reverse();
             let o = &snap.file(fi).objects[l.obj as usize];
-            writeln!(s, "{} {}: cluster {} via {}", o.kind, o.name.as_deref().unwrap_or("?"), c.name, chain.join(" > ")).unwrap();
+            writeln!(
+                s,
+                "{} {}: cluster {} via {}",
+                o.kind,
+                o.name.as_deref().unwrap_or("?"),
+                c.name,
+                chain.join(" > ")
+            )
+            .unwrap();
         }
     }
     s
@@ -327,7 +352,10 @@ fn gitignore_is_honoured() {
         "clusters/dev/settings.local.yaml".into(),
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\n".into(),
     ));
-    all.push(("clusters/dev/kept.yaml".into(), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  namespace: default\n".into()));
+    all.push((
+        "clusters/dev/kept.yaml".into(),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  namespace: default\n".into(),
+    ));
     for (p, t) in &all {
         let p = dir.path().join(p);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -335,7 +363,10 @@ fn gitignore_is_honoured() {
     }
     let loaded = gitops_lsp::workspace::load(dir.path()).unwrap();
     let read: Vec<&str> = loaded.vfs.texts.keys().map(RelPath::as_str).collect();
-    assert_eq!(read, ["clusters/dev/cluster-settings.yaml", "clusters/dev/flux-system/gotk-sync.yaml", "clusters/dev/kept.yaml"]);
+    assert_eq!(
+        read,
+        ["clusters/dev/cluster-settings.yaml", "clusters/dev/flux-system/gotk-sync.yaml", "clusters/dev/kept.yaml"]
+    );
     let a = Analysis::new(Arc::new(Snapshot::from_vfs(&loaded.vfs, loaded.config_text.as_deref())));
     assert_eq!(render_diags(&a), "");
     assert!(render_model(&a).contains("+ ConfigMap default/kept  clusters/dev/kept.yaml"));
@@ -411,9 +442,12 @@ fn broken_yaml_gives_a_diagnostic_and_a_partial_model() {
           namespace: default
         "#,
     );
-    assert_snapshot(check(&f), expect![[r#"
+    assert_snapshot(
+        check(&f),
+        expect![[r#"
         clusters/dev/broken.yaml:5:3 error yaml-syntax [] YAML syntax error near `labels: {a: b`; the rest of the file is analysed as far as it can be read
-    "#]]);
+    "#]],
+    );
     let m = model(&f);
     assert!(m.contains("+ ConfigMap default/after-the-break  clusters/dev/broken.yaml"), "{m}");
 }
@@ -684,7 +718,8 @@ fn cluster_names_stay_unique() {
           path: ./us/prod
         "#,
     );
-    let names: Vec<&str> = m.lines().filter_map(|l| l.strip_prefix("cluster ")).map(|l| l.split(':').next().unwrap()).collect();
+    let names: Vec<&str> =
+        m.lines().filter_map(|l| l.strip_prefix("cluster ")).map(|l| l.split(':').next().unwrap()).collect();
     assert_eq!(names, ["eu/prod", "us/prod"]);
 }
 
@@ -1217,7 +1252,10 @@ fn substitute_from_later_entry_wins() {
 
 #[test]
 fn inline_substitute_wins_over_all() {
-    let f = app_with("substitute:\n  CLUSTER: inline\nsubstituteFrom:\n  - kind: ConfigMap\n    name: cluster-settings", "c: ${CLUSTER}");
+    let f = app_with(
+        "substitute:\n  CLUSTER: inline\nsubstituteFrom:\n  - kind: ConfigMap\n    name: cluster-settings",
+        "c: ${CLUSTER}",
+    );
     assert_snapshot(
         ks_model(&model(&f), "app"),
         expect![[r#"
@@ -1514,7 +1552,10 @@ fn string_functions() {
 fn unsupported_forms() {
     // Errors where Flux fails the build; warnings where it parses a form but does something
     // other than bash would.
-    let f = app_with("substitute:\n  V: v", "a: ${V:?required}\nb: ${V:+alt}\nc: ${V+alt}\nd: ${V-d}\ne: ${!V}\nf: ${}\ng: ${V\nh: ${V,^}");
+    let f = app_with(
+        "substitute:\n  V: v",
+        "a: ${V:?required}\nb: ${V:+alt}\nc: ${V+alt}\nd: ${V-d}\ne: ${!V}\nf: ${}\ng: ${V\nh: ${V,^}",
+    );
     assert_snapshot(
         check(&f),
         expect![[r#"
@@ -1534,7 +1575,10 @@ fn unsupported_forms() {
 fn invalid_variable_name_from_substitute_from_key() {
     let f = format!(
         "{}\n{}",
-        app_with("substitute:\n  1ST: x\n  ok_name: fine\nsubstituteFrom:\n  - kind: ConfigMap\n    name: bad-keys", "a: ${ok_name}"),
+        app_with(
+            "substitute:\n  1ST: x\n  ok_name: fine\nsubstituteFrom:\n  - kind: ConfigMap\n    name: bad-keys",
+            "a: ${ok_name}"
+        ),
         r#"
         #- /clusters/dev/bad-keys.yaml
         apiVersion: v1
@@ -1566,7 +1610,10 @@ fn dollar_name_left_alone() {
 #[test]
 fn double_dollar_escape() {
     let a = analyse(&app_with("substitute:\n  HOME: /root", "script: echo $${HOME} $${UNDEFINED} costs $$5"));
-    assert_eq!(eval_in(&a, "dev", "app", "echo $${HOME} $${UNDEFINED} costs $$5"), "\"echo ${HOME} ${UNDEFINED} costs $5\"");
+    assert_eq!(
+        eval_in(&a, "dev", "app", "echo $${HOME} $${UNDEFINED} costs $$5"),
+        "\"echo ${HOME} ${UNDEFINED} costs $5\""
+    );
     assert_eq!(render_diags(&a), "");
 }
 
@@ -2123,9 +2170,16 @@ fn secret_values_never_shown() {
     assert_eq!(ks.vars["PASSWORD"].value, Value::Secret);
     assert_eq!(ks.vars["ENCODED"].value, Value::Secret);
     assert_eq!(ks.vars["PASSWORD"].from, "Secret flux-system/cluster-secrets");
-    let everything =
-        format!("{}{}{ks:?}{}", render_diags(&a), render_model(&a), eval_in(&a, "dev", "app", "${PASSWORD} ${PASSWORD:0:3} ${ENCODED}"));
-    assert!(!everything.contains(SECRET_VALUE) && !everything.contains("hun") && !everything.contains("aHVud"), "{everything}");
+    let everything = format!(
+        "{}{}{ks:?}{}",
+        render_diags(&a),
+        render_model(&a),
+        eval_in(&a, "dev", "app", "${PASSWORD} ${PASSWORD:0:3} ${ENCODED}")
+    );
+    assert!(
+        !everything.contains(SECRET_VALUE) && !everything.contains("hun") && !everything.contains("aHVud"),
+        "{everything}"
+    );
     assert_snapshot(
         render_diags(&a),
         expect![[r#"
@@ -2140,7 +2194,10 @@ fn sops_encrypted_values_recognised() {
     // `ENC[...]` text); values SOPS left in clear (`unencrypted_suffix`) are read.
     let f = format!(
         "{}\n{}",
-        app_with("substituteFrom:\n  - kind: ConfigMap\n    name: sops-settings", "a: ${DOMAIN}\nb: ${REGION_unencrypted}"),
+        app_with(
+            "substituteFrom:\n  - kind: ConfigMap\n    name: sops-settings",
+            "a: ${DOMAIN}\nb: ${REGION_unencrypted}"
+        ),
         r#"
         #- /clusters/dev/sops-settings.yaml
         apiVersion: v1
@@ -2665,7 +2722,10 @@ fn anchors_redefined_later_are_legal() {
 
 /// An app in cluster `dev` using an undefined variable, with extra files.
 fn undefined_in(rest: &str) -> String {
-    format!("{}\n{rest}", app_with("substituteFrom:\n  - kind: ConfigMap\n    name: cluster-settings", "a: ${UNDEFINED}"))
+    format!(
+        "{}\n{rest}",
+        app_with("substituteFrom:\n  - kind: ConfigMap\n    name: cluster-settings", "a: ${UNDEFINED}")
+    )
 }
 
 #[test]
@@ -2835,7 +2895,10 @@ fn variable_not_string() {
     // Numbers, booleans and nulls in ConfigMap data and in postBuild.substitute.
     let f = format!(
         "{}\n{}",
-        app_with("substitute:\n  PORT: 8080\n  QUOTED: \"8080\"\nsubstituteFrom:\n  - kind: ConfigMap\n    name: typed", ""),
+        app_with(
+            "substitute:\n  PORT: 8080\n  QUOTED: \"8080\"\nsubstituteFrom:\n  - kind: ConfigMap\n    name: typed",
+            ""
+        ),
         r#"
         #- /clusters/dev/typed.yaml
         apiVersion: v1

@@ -11,7 +11,10 @@ fn neovim_hover_definition_and_diagnostics() {
     let nvim = std::env::var("NVIM_BIN").unwrap_or_else(|_| "nvim".into());
     let version = Command::new(&nvim).arg("--version").output();
     let Some(version) = version.ok().filter(|o| o.status.success()) else {
-        assert!(std::env::var("GITOPS_LSP_REQUIRE_NVIM").as_deref() != Ok("1"), "GITOPS_LSP_REQUIRE_NVIM=1 but nvim is not installed");
+        assert!(
+            std::env::var("GITOPS_LSP_REQUIRE_NVIM").as_deref() != Ok("1"),
+            "GITOPS_LSP_REQUIRE_NVIM=1 but nvim is not installed"
+        );
         println!("skipped: nvim not installed");
         return;
     };
@@ -36,17 +39,29 @@ fn neovim_hover_definition_and_diagnostics() {
         .status()
         .expect("run nvim");
     assert!(status.success(), "nvim exited with {status}");
-    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.path()).unwrap()).expect("session result");
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path()).unwrap()).expect("session result");
     assert_eq!(result["ok"], true, "{}", result["error"]);
     assert_eq!(result["root"].as_str().unwrap(), home.path().canonicalize().unwrap().to_str().unwrap());
     let hover = result["hover"].as_str().unwrap();
     assert!(hover.contains("infra") && hover.contains("apps"), "{hover}");
-    let defs: Vec<(String, u64)> = result["definitions"].as_array().unwrap().iter().map(|d| (d["file"].as_str().unwrap().to_string(), d["line"].as_u64().unwrap())).collect();
+    let defs: Vec<(String, u64)> = result["definitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["file"].as_str().unwrap().to_string(), d["line"].as_u64().unwrap()))
+        .collect();
     for cluster in ["infra", "apps"] {
-        let (file, line) = defs.iter().find(|(f, _)| f.ends_with(&format!("kubernetes/clusters/{cluster}/cluster-settings.yaml"))).unwrap_or_else(|| panic!("no definition in {cluster}: {defs:?}"));
+        let (file, line) = defs
+            .iter()
+            .find(|(f, _)| f.ends_with(&format!("kubernetes/clusters/{cluster}/cluster-settings.yaml")))
+            .unwrap_or_else(|| panic!("no definition in {cluster}: {defs:?}"));
         let text = std::fs::read_to_string(file).unwrap();
         assert!(text.lines().nth(*line as usize).unwrap().trim_start().starts_with("CLUSTER:"), "{file}:{line}");
     }
     let diags = result["diagnostics"].as_array().unwrap();
-    assert!(diags.iter().any(|d| d["code"] == "dependsOn-unknown" && d["lnum"] == 25 && d["severity"] == 1), "{diags:?}");
+    assert!(
+        diags.iter().any(|d| d["code"] == "dependsOn-unknown" && d["lnum"] == 25 && d["severity"] == 1),
+        "{diags:?}"
+    );
 }

@@ -36,7 +36,8 @@ fn load_str(fixture: &str) -> Analysis {
     let mut vfs = Vfs::default();
     let mut config = None;
     for (path, lines) in files {
-        let indent = lines.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
+        let indent =
+            lines.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
         let text: String = lines.iter().map(|l| format!("{}\n", l.get(indent..).unwrap_or(""))).collect();
         if path == ".gitops-lsp.toml" {
             config = Some(text);
@@ -55,7 +56,12 @@ fn render(a: &Analysis, diags: &[Diagnostic]) -> String {
         out.push_str(&format!("{}:{} {} [{}] {}\n", d.file, line, d.code, d.clusters.join(","), d.message));
         for r in &d.related {
             let rf = a.snapshot.file(a.snapshot.file_idx(&r.file).unwrap());
-            out.push_str(&format!("    related {}:{} {}\n", r.file, rf.line_index.line_of(r.range.start) + 1, r.message));
+            out.push_str(&format!(
+                "    related {}:{} {}\n",
+                r.file,
+                rf.line_index.line_of(r.range.start) + 1,
+                r.message
+            ));
         }
     }
     out
@@ -77,16 +83,37 @@ fn home_ops_is_clean() {
     let summary: Vec<String> = nets
         .iter()
         .map(|n| {
-            let pools: Vec<String> = n.pools.iter().map(|p| format!("{}={}", p.name, p.blocks.iter().map(|b| b.range.to_string()).collect::<Vec<_>>().join(","))).collect();
+            let pools: Vec<String> = n
+                .pools
+                .iter()
+                .map(|p| {
+                    format!("{}={}", p.name, p.blocks.iter().map(|b| b.range.to_string()).collect::<Vec<_>>().join(","))
+                })
+                .collect();
             let mut reqs: Vec<String> = n.requests.iter().map(|r| r.addr.to_string()).collect();
             reqs.sort();
-            let asns: Vec<String> = n.asns.iter().map(|a| format!("{}{}", if a.local { "local " } else { "peer " }, a.value)).collect();
+            let asns: Vec<String> =
+                n.asns.iter().map(|a| format!("{}{}", if a.local { "local " } else { "peer " }, a.value)).collect();
             let mesh: Vec<String> = n
                 .meshes
                 .iter()
-                .map(|m| format!("{}#{} pods {}", m.name.as_ref().map_or("?", |t| t.value.as_str()), m.id.as_ref().map_or(0, |i| i.0), m.pod_cidrs.iter().map(|c| c.0.to_string()).collect::<Vec<_>>().join(",")))
+                .map(|m| {
+                    format!(
+                        "{}#{} pods {}",
+                        m.name.as_ref().map_or("?", |t| t.value.as_str()),
+                        m.id.as_ref().map_or(0, |i| i.0),
+                        m.pod_cidrs.iter().map(|c| c.0.to_string()).collect::<Vec<_>>().join(",")
+                    )
+                })
                 .collect();
-            format!("{}: pools [{}] requests [{}] asns [{}] mesh [{}]", n.cluster, pools.join(" "), reqs.join(" "), asns.join(" "), mesh.join(" "))
+            format!(
+                "{}: pools [{}] requests [{}] asns [{}] mesh [{}]",
+                n.cluster,
+                pools.join(" "),
+                reqs.join(" "),
+                asns.join(" "),
+                mesh.join(" ")
+            )
         })
         .collect();
     expect_test::expect![[r#"
@@ -136,7 +163,8 @@ fn defect_fixtures_yield_their_code() {
             let json: Vec<serde_json::Value> = got.iter().map(|(file, line, code, clusters)| serde_json::json!({"file": file, "line": line, "code": code, "clusters": clusters})).collect();
             std::fs::write(dir.join("expected.json"), serde_json::to_string_pretty(&json).unwrap() + "\n").unwrap();
         }
-        let expected: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+        let expected: Vec<serde_json::Value> =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
         let mut want: Vec<(String, u64, String, Vec<String>)> = expected
             .iter()
             .map(|d| {
@@ -381,7 +409,12 @@ fn cursor(a: &Analysis, path: &str, needle: &str, after: usize) -> (RelPath, usi
 #[test]
 fn hover_on_an_address_and_on_a_pool() {
     let a = load_dir(&repo_root().join("fixtures/home-ops"));
-    let (p, at) = cursor(&a, "kubernetes/infrastructure/networking/cilium/gateway/gateway.yaml", "${CILIUM_GATEWAY_EXTERNAL_IP}", 3);
+    let (p, at) = cursor(
+        &a,
+        "kubernetes/infrastructure/networking/cilium/gateway/gateway.yaml",
+        "${CILIUM_GATEWAY_EXTERNAL_IP}",
+        3,
+    );
     let h = gitops_lsp::ide::network::hover(&a, &p, at).expect("hover");
     expect_test::expect![[r#"
         **10.25.11.121** in cluster `apps`, requested by Gateway kube-system/external
@@ -390,7 +423,8 @@ fn hover_on_an_address_and_on_a_pool() {
         **10.25.11.110** in cluster `infra`, requested by Gateway kube-system/external
         - CiliumLoadBalancerIPPool `infra-pool`: 3 of 20 used"#]]
     .assert_eq(&h.markdown);
-    let (p, at) = cursor(&a, "kubernetes/infrastructure/networking/cilium/ipam/infra/pool.yaml", "${CILIUM_LB_POOL_START}", 2);
+    let (p, at) =
+        cursor(&a, "kubernetes/infrastructure/networking/cilium/ipam/infra/pool.yaml", "${CILIUM_LB_POOL_START}", 2);
     let h = gitops_lsp::ide::network::hover(&a, &p, at).expect("hover");
     expect_test::expect![[r#"
         **CiliumLoadBalancerIPPool `infra-pool`** in cluster `infra`: block 10.25.11.100-10.25.11.119; pool 3 of 20 used
@@ -429,7 +463,8 @@ spec:
     let a = load_str(&repo);
     let (p, at) = cursor(&a, "kubernetes/apps/hello/svc.yaml", "10.0.1.\"", 7);
     let items = gitops_lsp::ide::network::completion(&a, &p, at);
-    let shown: Vec<String> = items.iter().map(|i| format!("{} ({})", i.label, i.detail.clone().unwrap_or_default())).collect();
+    let shown: Vec<String> =
+        items.iter().map(|i| format!("{} ({})", i.label, i.detail.clone().unwrap_or_default())).collect();
     expect_test::expect![[r#"
         10.0.1.2 (dev: free in pool (1 of 6 used))
         10.0.1.3 (dev: free in pool (1 of 6 used))
@@ -447,7 +482,11 @@ spec:
 #[test]
 fn ipam_command_through_the_binary() {
     let run = |args: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_gitops-lsp")).args(args).current_dir(repo_root()).output().unwrap();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_gitops-lsp"))
+            .args(args)
+            .current_dir(repo_root())
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap()
     };
@@ -467,11 +506,15 @@ fn ipam_command_through_the_binary() {
             free: 10.25.11.101-10.25.11.109, 10.25.11.112-10.25.11.119
     "#]]
     .assert_eq(&table);
-    let json: serde_json::Value = serde_json::from_str(&run(&["ipam", "fixtures/home-ops", "--format", "json"])).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["ipam", "fixtures/home-ops", "--format", "json"])).unwrap();
     let infra = json.as_array().unwrap().iter().find(|c| c["cluster"] == "infra").unwrap();
     assert_eq!(infra["pools"][0]["name"], "infra-pool");
     assert_eq!(infra["pools"][0]["total"], "20");
     assert_eq!(infra["pools"][0]["used"][1]["address"], "10.25.11.110");
-    assert_eq!(infra["pools"][0]["free"], serde_json::json!(["10.25.11.101-10.25.11.109", "10.25.11.112-10.25.11.119"]));
+    assert_eq!(
+        infra["pools"][0]["free"],
+        serde_json::json!(["10.25.11.101-10.25.11.109", "10.25.11.112-10.25.11.119"])
+    );
     assert!(infra["outside_pools"].as_array().unwrap().is_empty());
 }

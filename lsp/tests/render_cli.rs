@@ -40,7 +40,10 @@ fn the_cilium_release_differs_per_cluster() {
     let infra = render(&home, "infra", CILIUM, &[]);
     let apps = render(&home, "apps", CILIUM, &[]);
     assert_eq!((infra.code, apps.code), (0, 0), "{}{}", infra.stderr, apps.stderr);
-    for (out, name, id, ip, cidr) in [(&infra.stdout, "infra", "1", "10.25.11.100", "10.244.0.0/16"), (&apps.stdout, "apps", "2", "10.25.11.120", "10.246.0.0/16")] {
+    for (out, name, id, ip, cidr) in [
+        (&infra.stdout, "infra", "1", "10.25.11.100", "10.244.0.0/16"),
+        (&apps.stdout, "apps", "2", "10.25.11.120", "10.246.0.0/16"),
+    ] {
         assert!(out.contains(&format!("      name: {name}\n      id: {id}\n")), "{out}");
         assert!(out.contains(&format!("lbipam.cilium.io/ips: \"{ip}\"")), "{out}");
         assert!(out.contains(&format!("          - {cidr}\n")), "{out}");

@@ -62,8 +62,15 @@ fn catalog_loads_fast_and_small() {
             + s.props.iter().map(|(k, p)| k.len() + 16 + size(p)).sum::<usize>()
             + s.items.iter().chain(s.values.iter()).map(|p| size(p)).sum::<usize>()
     }
-    let bytes: usize = cat.kinds.iter().map(|k| size(&k.schema)).sum::<usize>() + cat.types.values().map(size).sum::<usize>();
-    eprintln!("schema catalog: {} kinds, {} named types, loaded in {:?}, ~{} KiB", cat.kinds.len(), cat.types.len(), elapsed, bytes / 1024);
+    let bytes: usize =
+        cat.kinds.iter().map(|k| size(&k.schema)).sum::<usize>() + cat.types.values().map(size).sum::<usize>();
+    eprintln!(
+        "schema catalog: {} kinds, {} named types, loaded in {:?}, ~{} KiB",
+        cat.kinds.len(),
+        cat.types.len(),
+        elapsed,
+        bytes / 1024
+    );
     assert!(cat.kinds.len() >= 45);
     assert!(bytes < 10 * 1024 * 1024);
     for (g, k) in [
@@ -133,9 +140,15 @@ fn completion_and_hover_from_the_schema() {
     // apiVersion/kind pairs in an empty document; kinds for an apiVersion.
     let b = mem(&[("new.yaml", "\n"), ("k.yaml", "apiVersion: cilium.io/v2alpha1\nkind: \n")]);
     let pairs = schema::complete_keys(&b, &RelPath::new("new.yaml").unwrap(), 0);
-    assert!(pairs.iter().any(|i| i.insert_text.as_deref() == Some("apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\n")));
-    let kinds: Vec<String> = schema::complete_values(&b, &RelPath::new("k.yaml").unwrap(), 37).into_iter().map(|i| i.label).collect();
-    assert!(kinds.contains(&"CiliumBGPPeerConfig".to_string()) && !kinds.contains(&"CiliumNetworkPolicy".to_string()), "{kinds:?}");
+    assert!(pairs
+        .iter()
+        .any(|i| i.insert_text.as_deref() == Some("apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\n")));
+    let kinds: Vec<String> =
+        schema::complete_values(&b, &RelPath::new("k.yaml").unwrap(), 37).into_iter().map(|i| i.label).collect();
+    assert!(
+        kinds.contains(&"CiliumBGPPeerConfig".to_string()) && !kinds.contains(&"CiliumNetworkPolicy".to_string()),
+        "{kinds:?}"
+    );
 }
 
 #[test]
@@ -149,11 +162,14 @@ fn repo_crds_extend_the_catalog() {
 
 #[test]
 fn each_schema_defect_fixture_yields_exactly_its_code() {
-    for code in ["unknown-field", "wrong-type", "missing-required", "invalid-enum", "unknown-kind", "dangling-reference"] {
+    for code in
+        ["unknown-field", "wrong-type", "missing-required", "invalid-enum", "unknown-kind", "dangling-reference"]
+    {
         let dir = fixture(&format!("fixtures/defects/{code}"));
         let a = load(&dir);
         let ds = merge_and_sort(schema::diagnostics(&a));
-        let expected: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+        let expected: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
         let got: Vec<serde_json::Value> = ds
             .iter()
             .map(|d| {
@@ -169,7 +185,8 @@ fn each_schema_defect_fixture_yields_exactly_its_code() {
 
 #[test]
 fn other_defect_fixtures_stay_free_of_schema_diagnostics() {
-    let mine = ["unknown-field", "wrong-type", "missing-required", "invalid-enum", "unknown-kind", "dangling-reference"];
+    let mine =
+        ["unknown-field", "wrong-type", "missing-required", "invalid-enum", "unknown-kind", "dangling-reference"];
     let mut report = String::new();
     for e in std::fs::read_dir(fixture("fixtures/defects")).unwrap() {
         let dir = e.unwrap().path();

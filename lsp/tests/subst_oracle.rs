@@ -195,9 +195,7 @@ const FIXED: &[&str] = &[
 ];
 
 fn lookup(name: &str) -> Lookup<'static> {
-    VARS.iter()
-        .find(|(n, _)| *n == name)
-        .map_or(Lookup::Unset, |(_, v)| Lookup::Set(v))
+    VARS.iter().find(|(n, _)| *n == name).map_or(Lookup::Unset, |(_, v)| Lookup::Set(v))
 }
 
 /// A small deterministic generator (64-bit LCG).
@@ -205,10 +203,7 @@ struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: usize) -> usize {
@@ -220,20 +215,16 @@ impl Rng {
 }
 
 const SOUP: &[&str] = &[
-    "${", "${", "${", "}", "}", "a", "c", "d", "u", "_x", "1", ":=", ":-", "=", "-", "+", "?", "#",
-    "##", "%", "%%", "/", "//", "/#", "/%", "^", "^^", ",", ",,", ":", "*", "[a-c]", "$$", "$",
-    " ", "x", "é", "\\", "\\/", "{",
+    "${", "${", "${", "}", "}", "a", "c", "d", "u", "_x", "1", ":=", ":-", "=", "-", "+", "?", "#", "##", "%", "%%",
+    "/", "//", "/#", "/%", "^", "^^", ",", ",,", ":", "*", "[a-c]", "$$", "$", " ", "x", "é", "\\", "\\/", "{",
 ];
 
 const NAMES: &[&str] = &["a", "b", "c", "d", "n", "m", "s", "_x", "u", "u2"];
-const OPS: &[&str] = &[
-    "", "", ":=", ":-", "=", ":?", ":+", "#", "##", "%", "%%", "/", "//", "/#", "/%", "^", "^^",
-    ",", ",,", ":",
-];
+const OPS: &[&str] =
+    &["", "", ":=", ":-", "=", ":?", ":+", "#", "##", "%", "%%", "/", "//", "/#", "/%", "^", "^^", ",", ",,", ":"];
 const ARG_TEXT: &[&str] = &[
-    "a", "b", "c", "ab", "bc", "*", "?", "[a-c]", "[^a]", ".", "/", "\\/", "\\\\", "1", "-1", "2",
-    "-2", "0", "x", "é", " ", "$", "$$", ":", "=", "#", "%", "^", ",", "-", "+", "*.", ".*", "*b",
-    "b*", "日",
+    "a", "b", "c", "ab", "bc", "*", "?", "[a-c]", "[^a]", ".", "/", "\\/", "\\\\", "1", "-1", "2", "-2", "0", "x", "é",
+    " ", "$", "$$", ":", "=", "#", "%", "^", ",", "-", "+", "*.", ".*", "*b", "b*", "日",
 ];
 
 fn gen_arg(rng: &mut Rng, depth: usize) -> String {
@@ -328,10 +319,7 @@ struct DroneResult {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
 }
 
 fn require_oracle() -> bool {
@@ -339,10 +327,7 @@ fn require_oracle() -> bool {
 }
 
 fn skip(reason: &str) {
-    assert!(
-        !require_oracle(),
-        "GITOPS_LSP_REQUIRE_ORACLE=1 but {reason}"
-    );
+    assert!(!require_oracle(), "GITOPS_LSP_REQUIRE_ORACLE=1 but {reason}");
     println!("skipped: {reason}");
 }
 
@@ -371,10 +356,8 @@ fn build_oracle(gopath: &Path) -> Result<PathBuf, String> {
 }
 
 fn run_oracle(bin: &Path, cases: &[String]) -> Vec<DroneResult> {
-    let vars: serde_json::Map<String, serde_json::Value> = VARS
-        .iter()
-        .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
-        .collect();
+    let vars: serde_json::Map<String, serde_json::Value> =
+        VARS.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect();
     let mut input = String::new();
     for t in cases {
         let line = serde_json::json!({ "t": t, "v": vars });
@@ -393,10 +376,7 @@ fn run_oracle(bin: &Path, cases: &[String]) -> Vec<DroneResult> {
     writer.join().expect("writer").expect("write cases");
     assert!(out.status.success(), "oracle failed: {:?}", out.status);
     let text = String::from_utf8(out.stdout).expect("utf8");
-    let results: Vec<DroneResult> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("oracle json"))
-        .collect();
+    let results: Vec<DroneResult> = text.lines().map(|l| serde_json::from_str(l).expect("oracle json")).collect();
     assert_eq!(results.len(), cases.len(), "one result per case");
     results
 }
@@ -424,9 +404,7 @@ fn top_level_backslash_escape(t: &str) -> bool {
         pos = e.range.end;
     }
     segments.push(&t[pos..]);
-    segments
-        .iter()
-        .any(|seg| seg.contains("\\\\") || seg.contains("\\/"))
+    segments.iter().any(|seg| seg.contains("\\\\") || seg.contains("\\/"))
 }
 
 fn has_op(t: &str, f: impl Fn(&Op) -> bool) -> bool {
@@ -437,28 +415,15 @@ fn compare(t: &str, drone: &DroneResult, tally: &mut Tally) -> Result<(), String
     let ours = eval(t, &lookup);
     let ours_rejects = !ours.errors.is_empty();
     if let Some(p) = &drone.panic {
-        if has_op(t, |op| {
-            matches!(
-                op,
-                Op::Substr {
-                    length: Some(_),
-                    ..
-                }
-            )
-        }) {
+        if has_op(t, |op| matches!(op, Op::Substr { length: Some(_), .. })) {
             tally.skipped_negative_length += 1;
             return Ok(());
         }
-        return Err(format!(
-            "drone panicked ({p}) outside a substring with a length"
-        ));
+        return Err(format!("drone panicked ({p}) outside a substring with a length"));
     }
     if drone.err.is_some()
         && !ours_rejects
-        && has_op(
-            t,
-            |op| matches!(op, Op::Replace { pattern, .. } if pattern.is_empty()),
-        )
+        && has_op(t, |op| matches!(op, Op::Replace { pattern, .. } if pattern.is_empty()))
     {
         tally.skipped_empty_pattern += 1;
         return Ok(());
@@ -491,9 +456,8 @@ fn subst_eval_matches_drone_envsubst() {
         skip("go not installed");
         return;
     }
-    let gopath = std::env::var_os("GITOPS_LSP_GOPATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/share/gocode"));
+    let gopath =
+        std::env::var_os("GITOPS_LSP_GOPATH").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/share/gocode"));
     if !gopath.join("src/github.com/drone/envsubst").is_dir() {
         skip("golang-github-drone-envsubst-dev not installed (no github.com/drone/envsubst in GOPATH)");
         return;
@@ -512,12 +476,7 @@ fn subst_eval_matches_drone_envsubst() {
         }
     }
     println!("{} cases: {tally:?}", cases.len());
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
     // The generator must keep exercising real substitutions, not only errors.
     assert!(tally.compared > 500, "{tally:?}");
 }

@@ -32,10 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
-#[command(
-    name = "bench",
-    about = "Benchmark `gitops-lsp check` against the read+parse floor"
-)]
+#[command(name = "bench", about = "Benchmark `gitops-lsp check` against the read+parse floor")]
 struct Args {
     /// The gitops-lsp binary to measure (default: target/release/gitops-lsp of this workspace).
     #[arg(long = "bin")]
@@ -108,10 +105,7 @@ struct Phases {
 
 fn workspace_root() -> PathBuf {
     // bench/ sits in the workspace root.
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn main() {
@@ -130,18 +124,15 @@ fn main() {
         return;
     }
     let root = workspace_root();
-    let bin = args
-        .bin
-        .clone()
-        .unwrap_or_else(|| root.join("target/release/gitops-lsp"));
+    let bin = args.bin.clone().unwrap_or_else(|| root.join("target/release/gitops-lsp"));
     if !args.no_check && !bin.is_file() {
-        eprintln!("error: {} not found; build it first (cargo build --release -p gitops-lsp) or pass --bin PATH", bin.display());
+        eprintln!(
+            "error: {} not found; build it first (cargo build --release -p gitops-lsp) or pass --bin PATH",
+            bin.display()
+        );
         std::process::exit(2);
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| root.join("target/bench-repos"));
+    let out = args.out.clone().unwrap_or_else(|| root.join("target/bench-repos"));
     let machine = Machine::detect();
     let version = Command::new(&bin)
         .arg("--version")
@@ -158,55 +149,36 @@ fn main() {
     }
     println!("- source: {}", source_state(&root));
     println!("- load average at start: {}", loadavg());
-    println!("- runs: {} per measurement (budget {} s each, at least 1 run); figures are medians unless marked min", args.runs, args.budget_secs);
+    println!(
+        "- runs: {} per measurement (budget {} s each, at least 1 run); figures are medians unless marked min",
+        args.runs, args.budget_secs
+    );
     println!();
 
     let mut repos: Vec<Repo> = Vec::new();
     if !args.no_fixture {
         let fx = root.join("fixtures/home-ops");
         if fx.is_dir() {
-            repos.push(Repo {
-                label: "fixtures/home-ops".into(),
-                path: fx,
-                how: "in the repository".into(),
-            });
+            repos.push(Repo { label: "fixtures/home-ops".into(), path: fx, how: "in the repository".into() });
         }
     }
     for r in &args.repos {
-        repos.push(Repo {
-            label: r.display().to_string(),
-            path: r.clone(),
-            how: "given".into(),
-        });
+        repos.push(Repo { label: r.display().to_string(), path: r.clone(), how: "given".into() });
     }
     for &size in &args.sizes {
         let t = Instant::now();
         let apps = apps_for_objects(args.clusters, size, args.seed);
-        let repo = generate(&Params {
-            clusters: args.clusters,
-            apps,
-            seed: args.seed,
-        });
+        let repo = generate(&Params { clusters: args.clusters, apps, seed: args.seed });
         let dir = out.join(format!("gen-{size}"));
         if let Err(e) = repo.write(&dir, true) {
             eprintln!("error: cannot write {}: {e}", dir.display());
             std::process::exit(2);
         }
-        eprintln!(
-            "generated {} in {:.1} s: {}",
-            dir.display(),
-            t.elapsed().as_secs_f64(),
-            repo.summary()
-        );
+        eprintln!("generated {} in {:.1} s: {}", dir.display(), t.elapsed().as_secs_f64(), repo.summary());
         repos.push(Repo {
             label: format!("gen {}k", fmt_k(size)),
             path: dir.clone(),
-            how: format!(
-                "gen-repo --clusters {} --apps {apps} --seed {} {}",
-                args.clusters,
-                args.seed,
-                dir.display()
-            ),
+            how: format!("gen-repo --clusters {} --apps {apps} --seed {} {}", args.clusters, args.seed, dir.display()),
         });
     }
 
@@ -237,10 +209,7 @@ fn main() {
                             run.exit
                         );
                         if run.diagnostics > 0 && runs.is_empty() {
-                            problems.push(format!(
-                                "{}: {} diagnostics, e.g. {sample}",
-                                r.label, run.diagnostics
-                            ));
+                            problems.push(format!("{}: {} diagnostics, e.g. {sample}", r.label, run.diagnostics));
                         }
                         runs.push(run);
                     }
@@ -254,9 +223,7 @@ fn main() {
         let mut phases: Vec<Phases> = Vec::new();
         if !args.no_phases {
             let started = Instant::now();
-            while phases.len() < args.runs.max(1)
-                && (phases.is_empty() || started.elapsed() < budget)
-            {
+            while phases.len() < args.runs.max(1) && (phases.is_empty() || started.elapsed() < budget) {
                 let p = phases_in_child(&r.path);
                 eprintln!(
                     "  phases run {}: load {:.3} ts-parse {:.3} snapshot {:.3} project {:.3} diagnostics {:.3} s",
@@ -277,9 +244,7 @@ fn main() {
     println!("## Cold `check --format json` (child process)");
     println!();
     println!("| repository | objects | YAML files | MB | runs | wall median | wall min | CPU user+sys | CPU / wall | peak RSS | diagnostics | exit |");
-    println!(
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (r, c, runs) in &check_rows {
         if runs.is_empty() {
             println!(
@@ -391,24 +356,10 @@ fn source_state(root: &Path) -> String {
     };
     match git(&["rev-parse", "--short", "HEAD"]) {
         Some(head) => {
-            let dirty = git(&[
-                "status",
-                "--porcelain",
-                "--untracked-files=no",
-                "--",
-                "lsp",
-                "Cargo.toml",
-                "Cargo.lock",
-            ])
-            .is_some_and(|s| !s.is_empty());
-            format!(
-                "commit {head}{}",
-                if dirty {
-                    " + uncommitted changes in lsp/"
-                } else {
-                    ""
-                }
-            )
+            let dirty =
+                git(&["status", "--porcelain", "--untracked-files=no", "--", "lsp", "Cargo.toml", "Cargo.lock"])
+                    .is_some_and(|s| !s.is_empty());
+            format!("commit {head}{}", if dirty { " + uncommitted changes in lsp/" } else { "" })
         }
         None => "unknown (not a git checkout)".into(),
     }
@@ -498,14 +449,8 @@ fn check_once(bin: &Path, repo: &Path) -> std::io::Result<(CheckRun, String)> {
     if r < 0 {
         return Err(std::io::Error::last_os_error());
     }
-    let exit = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        128 + libc::WTERMSIG(status)
-    };
-    let tv = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
+    let exit = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 128 + libc::WTERMSIG(status) };
+    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
     let cpu = tv(ru.ru_utime) + tv(ru.ru_stime);
     let json: serde_json::Value = serde_json::from_slice(&out).unwrap_or(serde_json::Value::Null);
     let (diagnostics, sample) = match json.as_array() {
@@ -524,39 +469,20 @@ fn check_once(bin: &Path, repo: &Path) -> std::io::Result<(CheckRun, String)> {
                 .unwrap_or_default(),
         ),
         None => {
-            eprintln!(
-                "  check printed no JSON array (exit {exit}): {}",
-                err_text.trim()
-            );
+            eprintln!("  check printed no JSON array (exit {exit}): {}", err_text.trim());
             (usize::MAX, err_text)
         }
     };
-    Ok((
-        CheckRun {
-            wall,
-            cpu,
-            max_rss_kib: ru.ru_maxrss,
-            diagnostics,
-            exit,
-        },
-        sample,
-    ))
+    Ok((CheckRun { wall, cpu, max_rss_kib: ru.ru_maxrss, diagnostics, exit }, sample))
 }
 
 /// `phases_once` in a fresh copy of this program.
 fn phases_in_child(repo: &Path) -> Phases {
     let exe = std::env::current_exe().expect("own path");
-    let out = Command::new(exe)
-        .arg("--phases-child")
-        .arg(repo)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run phases child");
+    let out =
+        Command::new(exe).arg("--phases-child").arg(repo).stderr(Stdio::inherit()).output().expect("run phases child");
     let text = String::from_utf8_lossy(&out.stdout);
-    let v: Vec<u128> = text
-        .split_whitespace()
-        .filter_map(|x| x.parse().ok())
-        .collect();
+    let v: Vec<u128> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
     if v.len() != 6 {
         eprintln!("error: phases child printed {text:?}");
         std::process::exit(2);
@@ -578,13 +504,8 @@ fn phases_once(repo: &Path) -> Phases {
     let loaded = workspace::load(repo).expect("readable repository");
     let load = t.elapsed();
 
-    let texts: Vec<&Arc<str>> = loaded
-        .vfs
-        .texts
-        .iter()
-        .filter(|(p, _)| is_manifest_name(p.file_name()))
-        .map(|(_, t)| t)
-        .collect();
+    let texts: Vec<&Arc<str>> =
+        loaded.vfs.texts.iter().filter(|(p, _)| is_manifest_name(p.file_name())).map(|(_, t)| t).collect();
     let t = Instant::now();
     ts_parse_all(&texts);
     let ts_parse = t.elapsed();
@@ -600,22 +521,13 @@ fn phases_once(repo: &Path) -> Phases {
     let t = Instant::now();
     let d = analysis.diagnostics();
     let diagnostics = t.elapsed();
-    Phases {
-        load,
-        ts_parse,
-        snapshot,
-        project,
-        diagnostics,
-        n_diags: d.len(),
-    }
+    Phases { load, ts_parse, snapshot, project, diagnostics, n_diags: d.len() }
 }
 
 /// A bare tree-sitter parse of every text, on all cores as `Snapshot::from_vfs` does (same
 /// thread count, same work-stealing cursor), trees dropped where they are made.
 fn ts_parse_all(texts: &[&Arc<str>]) {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(16);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(16);
     let next = AtomicUsize::new(0);
     let nodes = AtomicUsize::new(0);
     std::thread::scope(|s| {

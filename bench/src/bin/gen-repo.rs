@@ -44,11 +44,7 @@ fn main() {
         (None, Some(m)) => apps_for_objects(args.clusters, m, args.seed),
         (None, None) => 100,
     };
-    let repo = generate(&Params {
-        clusters: args.clusters,
-        apps,
-        seed: args.seed,
-    });
+    let repo = generate(&Params { clusters: args.clusters, apps, seed: args.seed });
     if let Err(e) = repo.write(&args.out_dir, args.force) {
         eprintln!("error: cannot write {}: {e}", args.out_dir.display());
         std::process::exit(2);

@@ -277,9 +277,7 @@ fn uri_of(p: &Path) -> String {
 }
 
 fn has_code(params: &Value, code: &str) -> bool {
-    params["diagnostics"]
-        .as_array()
-        .is_some_and(|a| a.iter().any(|d| d["code"].as_str() == Some(code)))
+    params["diagnostics"].as_array().is_some_and(|a| a.iter().any(|d| d["code"].as_str() == Some(code)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -410,13 +408,7 @@ struct Row {
 }
 
 fn row(what: &str, v: &[Duration], note: &str) -> Row {
-    Row {
-        what: what.into(),
-        n: v.len(),
-        p50: ms(pct(v, 50.0)),
-        p99: ms(pct(v, 99.0)),
-        note: note.into(),
-    }
+    Row { what: what.into(), n: v.len(), p50: ms(pct(v, 50.0)), p99: ms(pct(v, 99.0)), note: note.into() }
 }
 
 const DEBOUNCE: Duration = Duration::from_millis(40);
@@ -435,7 +427,12 @@ fn bench_repo(bin: &Path, label: &str, root: &Path, args: &Args) -> Vec<Row> {
         }
         all_uses.extend(uses_in(f, &text));
     }
-    eprintln!("{label}: {} YAML files, {} variable uses, {} settings files", files.len(), all_uses.len(), settings.len());
+    eprintln!(
+        "{label}: {} YAML files, {} variable uses, {} settings files",
+        files.len(),
+        all_uses.len(),
+        settings.len()
+    );
 
     // Leaf candidates: files under an `apps` folder, not kustomization.yaml, with a plain use of
     // a variable that cluster-settings defines.
@@ -484,8 +481,16 @@ fn bench_repo(bin: &Path, label: &str, root: &Path, args: &Args) -> Vec<Row> {
         let mut broken = lines.clone();
         let l = &lines[u.line];
         // u.col is UTF-16; these files are ASCII around variable uses in practice, but map it.
-        let byte = l.char_indices().scan(0usize, |acc, (b, c)| { let r = (b, *acc); *acc += c.len_utf16(); Some(r) })
-            .find(|&(_, u16c)| u16c == u.col).map(|(b, _)| b).unwrap_or(0);
+        let byte = l
+            .char_indices()
+            .scan(0usize, |acc, (b, c)| {
+                let r = (b, *acc);
+                *acc += c.len_utf16();
+                Some(r)
+            })
+            .find(|&(_, u16c)| u16c == u.col)
+            .map(|(b, _)| b)
+            .unwrap_or(0);
         broken[u.line] = format!("{}${{{}{}", &l[..byte], BAD, &l[byte + 2 + u.name.len()..]);
         let uri = uri_of(&u.file);
         client.notify(
@@ -531,20 +536,33 @@ fn bench_repo(bin: &Path, label: &str, root: &Path, args: &Args) -> Vec<Row> {
         })
         .expect("no publishDiagnostics within 300 s of indexing");
     let rss_settled = proc_status_kib(client.pid, "VmRSS");
-    eprintln!("  indexed {:?}, first diagnostics settled {:?} ({n_pub} publishes)", t_indexed - t_init, t_settled - t_init);
+    eprintln!(
+        "  indexed {:?}, first diagnostics settled {:?} ({n_pub} publishes)",
+        t_indexed - t_init,
+        t_settled - t_init
+    );
 
     // If the first candidate is not built by any cluster, try others.
     while !leaf_ok {
         client.notify("textDocument/didClose", json!({"textDocument": {"uri": leaf_uri}}));
         leaf_idx += 1;
-        assert!(leaf_idx < leaf_candidates.len().min(20), "{label}: no leaf candidate gives an undefined-variable diagnostic");
-        eprintln!("  leaf candidate {} gave no diagnostic; trying {}", leaf_idx - 1, leaf_candidates[leaf_idx].file.display());
+        assert!(
+            leaf_idx < leaf_candidates.len().min(20),
+            "{label}: no leaf candidate gives an undefined-variable diagnostic"
+        );
+        eprintln!(
+            "  leaf candidate {} gave no diagnostic; trying {}",
+            leaf_idx - 1,
+            leaf_candidates[leaf_idx].file.display()
+        );
         let (u, _) = open_broken(&client, leaf_candidates[leaf_idx]);
         leaf_uri = u;
         let lu = leaf_uri.clone();
         leaf_ok = client
             .wait_for(Duration::from_secs(30), |m, p| {
-                m == "textDocument/publishDiagnostics" && p["uri"].as_str() == Some(lu.as_str()) && has_code(p, "undefined-variable")
+                m == "textDocument/publishDiagnostics"
+                    && p["uri"].as_str() == Some(lu.as_str())
+                    && has_code(p, "undefined-variable")
             })
             .is_some();
     }
@@ -654,7 +672,11 @@ fn bench_repo(bin: &Path, label: &str, root: &Path, args: &Args) -> Vec<Row> {
                 count.get(key.as_str()).copied().unwrap_or(0)
             );
             rows_settings.push(row("settings edit → first dependent publish", &first_dep, "both directions"));
-            rows_settings.push(row("settings edit (rename key) → burst settled", &settled_break, "dependents turn red"));
+            rows_settings.push(row(
+                "settings edit (rename key) → burst settled",
+                &settled_break,
+                "dependents turn red",
+            ));
             rows_settings.push(row("settings edit (rename back) → burst settled", &settled_fix, "dependents clear"));
             client.notify("textDocument/didClose", json!({"textDocument": {"uri": suri}}));
             client.settle(Duration::from_millis(300), Duration::from_secs(2), |_, _| {});
@@ -692,7 +714,8 @@ fn bench_repo(bin: &Path, label: &str, root: &Path, args: &Args) -> Vec<Row> {
         empty[1] += (r["result"].is_null() || r["result"].as_array().is_some_and(|a| a.is_empty())) as usize;
         let (d, r) = client.request("textDocument/completion", after);
         comp.push(d);
-        let items = r["result"].as_array().map(Vec::len).or_else(|| r["result"]["items"].as_array().map(Vec::len)).unwrap_or(0);
+        let items =
+            r["result"].as_array().map(Vec::len).or_else(|| r["result"]["items"].as_array().map(Vec::len)).unwrap_or(0);
         empty[2] += (items == 0) as usize;
     }
     let hwm = proc_status_kib(client.pid, "VmHWM");
@@ -701,7 +724,13 @@ fn bench_repo(bin: &Path, label: &str, root: &Path, args: &Args) -> Vec<Row> {
     client.shutdown();
 
     let mut rows = vec![
-        Row { what: "initialize → indexing done ($/progress end)".into(), n: 1, p50: ms(t_indexed - t_init), p99: "".into(), note: String::new() },
+        Row {
+            what: "initialize → indexing done ($/progress end)".into(),
+            n: 1,
+            p50: ms(t_indexed - t_init),
+            p99: "".into(),
+            note: String::new(),
+        },
         Row {
             what: "initialize → first diagnostics settled".into(),
             n: 1,
@@ -709,7 +738,11 @@ fn bench_repo(bin: &Path, label: &str, root: &Path, args: &Args) -> Vec<Row> {
             p99: "".into(),
             note: format!("{n_pub} publishes; first one at {}", ms(first_pub.unwrap() - t_init)),
         },
-        row("leaf edit (break `${VAR}`) → its diagnostic", &leaf_break, &format!("{}", leaf.file.strip_prefix(&root).unwrap_or(&leaf.file).display())),
+        row(
+            "leaf edit (break `${VAR}`) → its diagnostic",
+            &leaf_break,
+            &format!("{}", leaf.file.strip_prefix(&root).unwrap_or(&leaf.file).display()),
+        ),
         row("leaf edit (fix it) → clearing publish", &leaf_fix, ""),
     ];
     let leaf_all: Vec<Duration> = leaf_break.iter().chain(&leaf_fix).copied().collect();
@@ -721,11 +754,27 @@ fn bench_repo(bin: &Path, label: &str, root: &Path, args: &Args) -> Vec<Row> {
         }
     }
     rows.extend(rows_settings);
-    rows.push(row("hover on `${VAR}`", &hover, &format!("{} targets in {n_target_files} files; {} empty", targets.len(), empty[0])));
+    rows.push(row(
+        "hover on `${VAR}`",
+        &hover,
+        &format!("{} targets in {n_target_files} files; {} empty", targets.len(), empty[0]),
+    ));
     rows.push(row("definition on `${VAR}`", &def, &format!("{} empty", empty[1])));
     rows.push(row("completion after `${`", &comp, &format!("{} empty", empty[2])));
-    rows.push(Row { what: "RSS after indexing / after first diagnostics".into(), n: 1, p50: format!("{} MB", rss_indexed / 1024), p99: format!("{} MB", rss_settled / 1024), note: String::new() });
-    rows.push(Row { what: "RSS at end / peak (VmHWM)".into(), n: 1, p50: format!("{} MB", rss_end / 1024), p99: format!("{} MB", hwm / 1024), note: format!("{publishes} publishes in the session") });
+    rows.push(Row {
+        what: "RSS after indexing / after first diagnostics".into(),
+        n: 1,
+        p50: format!("{} MB", rss_indexed / 1024),
+        p99: format!("{} MB", rss_settled / 1024),
+        note: String::new(),
+    });
+    rows.push(Row {
+        what: "RSS at end / peak (VmHWM)".into(),
+        n: 1,
+        p50: format!("{} MB", rss_end / 1024),
+        p99: format!("{} MB", hwm / 1024),
+        note: format!("{publishes} publishes in the session"),
+    });
     rows
 }
 

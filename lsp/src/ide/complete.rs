@@ -162,7 +162,8 @@ fn scopes(a: &Analysis, idx: &Index, fi: FileIdx, offset: usize) -> Vec<(u32, u3
         return s;
     }
     let dir = f.path.parent();
-    let siblings: Vec<FileIdx> = snap.dirs.files_in.get(&dir).into_iter().flatten().filter_map(|p| snap.file_idx(p)).collect();
+    let siblings: Vec<FileIdx> =
+        snap.dirs.files_in.get(&dir).into_iter().flatten().filter_map(|p| snap.file_idx(p)).collect();
     let s = collect(&mut siblings.into_iter().flat_map(objs_of));
     if !s.is_empty() {
         return s;
@@ -373,7 +374,16 @@ impl Context {
         }
         parents.reverse();
         let (kind, api_version) = doc_header(text, li, line);
-        Some(Context { parents, key, typed: text[value_start..offset].to_string(), replace: value_start..end.max(offset), kind, api_version, key_col, line })
+        Some(Context {
+            parents,
+            key,
+            typed: text[value_start..offset].to_string(),
+            replace: value_start..end.max(offset),
+            kind,
+            api_version,
+            key_col,
+            line,
+        })
     }
 
     /// A sibling key's value in the mapping holding the cursor (e.g. `kind:` beside `name:`).
@@ -466,7 +476,9 @@ fn by_context(a: &Analysis, idx: &Index, fi: FileIdx, offset: usize, cx: &Contex
     let kustomize = f.is_kustomization;
     let refs = |kinds: &[&str]| names(a, idx, fi, offset, cx, kinds);
     match (p.as_slice(), key) {
-        (["resources" | "bases" | "crds", "-"], None) if kustomize => resource_entries(snap, idx, f.path.parent(), text, cx),
+        (["resources" | "bases" | "crds", "-"], None) if kustomize => {
+            resource_entries(snap, idx, f.path.parent(), text, cx)
+        }
         (["components", "-"], None) if kustomize => component_entries(snap, &f.path.parent(), cx),
         (["spec", "dependsOn", "-"], Some("name")) if flux => flux_ks_names(a, idx, fi, offset, cx),
         (["spec", "dependsOn", "-"], Some("name")) if helm => refs(&["HelmRelease"]),
@@ -478,7 +490,9 @@ fn by_context(a: &Analysis, idx: &Index, fi: FileIdx, offset: usize, cx: &Contex
                 None => Vec::new(),
             }
         }
-        (["spec", "sourceRef"], Some("name")) if flux => refs(&[&cx.sibling(text, &f.line_index, "kind").unwrap_or_else(|| "GitRepository".into())]),
+        (["spec", "sourceRef"], Some("name")) if flux => {
+            refs(&[&cx.sibling(text, &f.line_index, "kind").unwrap_or_else(|| "GitRepository".into())])
+        }
         (["spec", "chartRef"], Some("name")) if helm => match cx.sibling(text, &f.line_index, "kind") {
             Some(k) => refs(&[&k]),
             None => refs(&["OCIRepository", "HelmChart"]),
@@ -486,7 +500,9 @@ fn by_context(a: &Analysis, idx: &Index, fi: FileIdx, offset: usize, cx: &Contex
         (["spec", "chart", "spec", "sourceRef"], Some("name")) if helm => {
             refs(&[&cx.sibling(text, &f.line_index, "kind").unwrap_or_else(|| "HelmRepository".into())])
         }
-        (["spec", "postBuild", "substituteFrom", "-"], Some("name")) if flux => ref_by_sibling_kind(cx, text, &f.line_index, refs),
+        (["spec", "postBuild", "substituteFrom", "-"], Some("name")) if flux => {
+            ref_by_sibling_kind(cx, text, &f.line_index, refs)
+        }
         (["spec", "valuesFrom", "-"], Some("name")) if helm => ref_by_sibling_kind(cx, text, &f.line_index, refs),
         ([.., "secretStoreRef"], Some("name")) => match cx.sibling(text, &f.line_index, "kind") {
             Some(k) => refs(&[&k]),
@@ -503,7 +519,12 @@ fn by_context(a: &Analysis, idx: &Index, fi: FileIdx, offset: usize, cx: &Contex
     }
 }
 
-fn ref_by_sibling_kind(cx: &Context, text: &str, li: &LineIndex, refs: impl Fn(&[&str]) -> Vec<CompletionItem>) -> Vec<CompletionItem> {
+fn ref_by_sibling_kind(
+    cx: &Context,
+    text: &str,
+    li: &LineIndex,
+    refs: impl Fn(&[&str]) -> Vec<CompletionItem>,
+) -> Vec<CompletionItem> {
     match cx.sibling(text, li, "kind") {
         Some(k) => refs(&[&k]),
         None => refs(&["ConfigMap", "Secret"]),
@@ -556,7 +577,10 @@ fn flux_ks_names(a: &Analysis, idx: &Index, fi: FileIdx, offset: usize, cx: &Con
     for ci in clusters_of(&scopes) {
         let c = &a.project.clusters[ci as usize];
         for ks in &c.kss {
-            if ks.obj.is_none() || (ks.obj == here && here.is_some()) || own_name.as_deref() == Some(ks.id.name.as_str()) && ks.obj.map(|o| o.file) == Some(fi) {
+            if ks.obj.is_none()
+                || (ks.obj == here && here.is_some())
+                || own_name.as_deref() == Some(ks.id.name.as_str()) && ks.obj.map(|o| o.file) == Some(fi)
+            {
                 continue;
             }
             let path = ks.path.as_ref().map(|p| p.raw.clone()).unwrap_or_default();
@@ -599,7 +623,11 @@ fn flux_folders(idx: &Index, cx: &Context) -> Vec<CompletionItem> {
         out.push(CompletionItem {
             label,
             kind: CompletionKind::Folder,
-            detail: Some(if has_k { "kustomization.yaml".into() } else { "manifests (Flux generates the kustomization)".into() }),
+            detail: Some(if has_k {
+                "kustomization.yaml".into()
+            } else {
+                "manifests (Flux generates the kustomization)".into()
+            }),
             documentation: None,
             insert_text: None,
             replace: cx.replace.clone(),
@@ -628,7 +656,9 @@ fn resource_entries(snap: &Snapshot, idx: &Index, base: RelPath, text: &str, cx:
         if listed.contains(label.trim_start_matches("./")) {
             continue;
         }
-        let is_component = snap.kustomization_in(sd).and_then(|k| snap.file(k).kustomization()).and_then(|r| r.str_at(&["kind"])) == Some("Component");
+        let is_component =
+            snap.kustomization_in(sd).and_then(|k| snap.file(k).kustomization()).and_then(|r| r.str_at(&["kind"]))
+                == Some("Component");
         if is_component {
             continue;
         }
@@ -637,7 +667,11 @@ fn resource_entries(snap: &Snapshot, idx: &Index, base: RelPath, text: &str, cx:
         out.push(CompletionItem {
             label: if has_k { label } else { format!("{label}/") },
             kind: CompletionKind::Folder,
-            detail: Some(if has_k { "folder with kustomization.yaml".into() } else { "no kustomization.yaml: name a file or folder inside".into() }),
+            detail: Some(if has_k {
+                "folder with kustomization.yaml".into()
+            } else {
+                "no kustomization.yaml: name a file or folder inside".into()
+            }),
             documentation: None,
             insert_text: None,
             replace: cx.replace.clone(),
@@ -653,7 +687,10 @@ fn resource_entries(snap: &Snapshot, idx: &Index, base: RelPath, text: &str, cx:
         if listed.contains(label.trim_start_matches("./")) {
             continue;
         }
-        let kinds: Vec<String> = snap.file_idx(p).map(|fi| snap.file(fi).objects.iter().map(|o| o.kind.clone()).collect()).unwrap_or_default();
+        let kinds: Vec<String> = snap
+            .file_idx(p)
+            .map(|fi| snap.file(fi).objects.iter().map(|o| o.kind.clone()).collect())
+            .unwrap_or_default();
         out.push(CompletionItem {
             label,
             kind: CompletionKind::File,
@@ -713,7 +750,8 @@ fn flux_path_here(a: &Analysis, fi: FileIdx, offset: usize, text: &str, cx: &Con
     let idx = Index::of(a);
     if let Some(o) = object_at(a, fi, offset) {
         for &(ci, ki) in idx.ks_nodes_of(o) {
-            if let Some(d) = a.project.clusters[ci as usize].kss[ki as usize].path.as_ref().and_then(|p| p.dir.clone()) {
+            if let Some(d) = a.project.clusters[ci as usize].kss[ki as usize].path.as_ref().and_then(|p| p.dir.clone())
+            {
                 return Some(d);
             }
         }

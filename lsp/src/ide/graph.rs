@@ -88,7 +88,10 @@ pub fn graph(a: &Analysis, cluster: &str) -> Result<Graph, String> {
             }
             None => (None, None),
         };
-        let path = ks.path.as_ref().map(|p| p.dir.as_ref().map(|d| format!("./{}", d.display())).unwrap_or_else(|| p.raw.clone()));
+        let path = ks
+            .path
+            .as_ref()
+            .map(|p| p.dir.as_ref().map(|d| format!("./{}", d.display())).unwrap_or_else(|| p.raw.clone()));
         let in_clusters = clusters.iter().filter(|o| o.ks_by_id.contains_key(&ks.id)).map(|o| o.name.clone()).collect();
         index.insert(ks.id.clone(), nodes.len());
         nodes.push(GraphNode {
@@ -140,7 +143,12 @@ pub fn graph(a: &Analysis, cluster: &str) -> Result<Graph, String> {
         .iter()
         .map(|&(from, to)| {
             let reach = reach_cache.entry(to).or_insert_with(|| reachable(&adj, to));
-            GraphEdge { from: nodes[from].id.clone(), to: nodes[to].id.clone(), cycle: reach[from], unknown: nodes[to].missing }
+            GraphEdge {
+                from: nodes[from].id.clone(),
+                to: nodes[to].id.clone(),
+                cycle: reach[from],
+                unknown: nodes[to].missing,
+            }
         })
         .collect();
     Ok(Graph { cluster: c.name.clone(), nodes, edges })
@@ -211,7 +219,15 @@ mod tests {
     fn edges(g: &Graph) -> Vec<String> {
         g.edges
             .iter()
-            .map(|e| format!("{} -> {}{}{}", e.from, e.to, if e.cycle { " cycle" } else { "" }, if e.unknown { " unknown" } else { "" }))
+            .map(|e| {
+                format!(
+                    "{} -> {}{}{}",
+                    e.from,
+                    e.to,
+                    if e.cycle { " cycle" } else { "" },
+                    if e.unknown { " unknown" } else { "" }
+                )
+            })
             .collect()
     }
 
@@ -249,7 +265,11 @@ mod tests {
         e.sort();
         assert_eq!(
             e,
-            vec!["flux-system/a -> flux-system/b cycle", "flux-system/b -> flux-system/a cycle", "flux-system/c -> flux-system/a"]
+            vec![
+                "flux-system/a -> flux-system/b cycle",
+                "flux-system/b -> flux-system/a cycle",
+                "flux-system/c -> flux-system/a"
+            ]
         );
     }
 
@@ -272,6 +292,9 @@ mod tests {
         assert!(b["line"].is_u64() && b["file"].is_string());
         let z = v["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "zzz").unwrap();
         assert!(z.get("file").is_none() && z.get("clusters").is_none());
-        assert_eq!(v["edges"][0], serde_json::json!({"from": "flux-system/b", "to": "flux-system/a", "cycle": false, "unknown": false}));
+        assert_eq!(
+            v["edges"][0],
+            serde_json::json!({"from": "flux-system/b", "to": "flux-system/a", "cycle": false, "unknown": false})
+        );
     }
 }

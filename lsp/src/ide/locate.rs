@@ -156,7 +156,13 @@ impl Index {
             for (pi, pl) in c.placements.iter().enumerate() {
                 let ks = &c.kss[pl.ks as usize];
                 let namespace = pl.namespace.as_deref().map(str::to_string);
-                let affix = |n: String| if pl.name_prefix.is_empty() && pl.name_suffix.is_empty() { n } else { format!("{}{n}{}", pl.name_prefix, pl.name_suffix) };
+                let affix = |n: String| {
+                    if pl.name_prefix.is_empty() && pl.name_suffix.is_empty() {
+                        n
+                    } else {
+                        format!("{}{n}{}", pl.name_prefix, pl.name_suffix)
+                    }
+                };
                 match pl.obj {
                     Placed::Object(l) => {
                         let list = placements.entry(l).or_default();
@@ -166,11 +172,20 @@ impl Index {
                         let f = snap.file(l.file);
                         let o = &f.objects[l.obj as usize];
                         let disabled = pl.subst_disabled || o.subst_disabled;
-                        let (target, names) = per_object.entry(l).or_insert_with(|| (object_target(f, l), names_of(f, o)));
+                        let (target, names) =
+                            per_object.entry(l).or_insert_with(|| (object_target(f, l), names_of(f, o)));
                         for (kind, name) in names.iter() {
-                            let name = if name.contains("${") { apply(&ks.bindings, disabled, name) } else { Some(name.clone()) };
+                            let name = if name.contains("${") {
+                                apply(&ks.bindings, disabled, name)
+                            } else {
+                                Some(name.clone())
+                            };
                             if let Some(name) = name {
-                                by_key.entry((kind.clone(), affix(name))).or_default().push(Found { namespace: namespace.clone(), target: target.clone(), placement: pi as u32 });
+                                by_key.entry((kind.clone(), affix(name))).or_default().push(Found {
+                                    namespace: namespace.clone(),
+                                    target: target.clone(),
+                                    placement: pi as u32,
+                                });
                             }
                         }
                     }
@@ -179,7 +194,11 @@ impl Index {
                         let kind = if g.secret { "Secret" } else { "ConfigMap" };
                         let target = generated_target(snap, &g.at);
                         let ns = namespace.clone().or_else(|| g.namespace.clone());
-                        by_key.entry((kind.to_string(), affix(g.name.clone()))).or_default().push(Found { namespace: ns, target, placement: pi as u32 });
+                        by_key.entry((kind.to_string(), affix(g.name.clone()))).or_default().push(Found {
+                            namespace: ns,
+                            target,
+                            placement: pi as u32,
+                        });
                     }
                 }
             }
@@ -261,7 +280,12 @@ impl Index {
                     Some(o) if ks.srcs.len() <= 1 => {
                         let f = snap.file(o.file);
                         let root = f.root(&f.objects[o.obj as usize]);
-                        own = crate::model::FluxKs::read(root).substitute.iter().filter_map(|(k, _)| ks.bindings.vars.get_key_value(k.as_str()?)).map(|(k, _)| k).collect();
+                        own = crate::model::FluxKs::read(root)
+                            .substitute
+                            .iter()
+                            .filter_map(|(k, _)| ks.bindings.vars.get_key_value(k.as_str()?))
+                            .map(|(k, _)| k)
+                            .collect();
                         Box::new(own.into_iter())
                     }
                     _ => Box::new(ks.bindings.vars.keys()),
@@ -322,7 +346,10 @@ impl Index {
                     continue;
                 }
                 if let Some(p) = dir.join(r) {
-                    push(p, Include { loc: Loc { file: fi as FileIdx, range: n.range.clone() }, component, flux: false });
+                    push(
+                        p,
+                        Include { loc: Loc { file: fi as FileIdx, range: n.range.clone() }, component, flux: false },
+                    );
                 }
             }
         }
@@ -354,13 +381,19 @@ impl Index {
 
     /// Objects of a cluster with this kind and effective name.
     pub fn find(&self, cluster: u32, kind: &str, name: &str) -> &[Found] {
-        self.objects.get(cluster as usize).and_then(|m| m.get(&(kind.to_string(), name.to_string()))).map_or(&[], Vec::as_slice)
+        self.objects
+            .get(cluster as usize)
+            .and_then(|m| m.get(&(kind.to_string(), name.to_string())))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Every (kind, effective name) of a cluster, for completion.
     pub fn names_in(&self, cluster: u32, kind: &str) -> Vec<(&str, &Found)> {
         let Some(m) = self.objects.get(cluster as usize) else { return Vec::new() };
-        m.iter().filter(|((k, _), _)| k == kind).flat_map(|((_, n), v)| v.iter().map(move |f| (n.as_str(), f))).collect()
+        m.iter()
+            .filter(|((k, _), _)| k == kind)
+            .flat_map(|((_, n), v)| v.iter().map(move |f| (n.as_str(), f)))
+            .collect()
     }
 
     /// Objects anywhere in the repository with this kind and name as written.
@@ -422,8 +455,12 @@ pub(crate) fn names_of(f: &FileModel, o: &Object) -> Vec<(String, String)> {
     let root = f.root(o);
     let made = match (o.group(), o.kind.as_str()) {
         (_, k) if REFERABLE.contains(&k) => None,
-        ("external-secrets.io", "ExternalSecret") => Some(root.str_at(&["spec", "target", "name"]).unwrap_or(&name).to_string()),
-        ("bitnami.com", "SealedSecret") => Some(root.str_at(&["spec", "template", "metadata", "name"]).unwrap_or(&name).to_string()),
+        ("external-secrets.io", "ExternalSecret") => {
+            Some(root.str_at(&["spec", "target", "name"]).unwrap_or(&name).to_string())
+        }
+        ("bitnami.com", "SealedSecret") => {
+            Some(root.str_at(&["spec", "template", "metadata", "name"]).unwrap_or(&name).to_string())
+        }
         ("onepassword.com", "OnePasswordItem") | ("secrets.doppler.com", "DopplerSecret") => Some(name.clone()),
         _ => None,
     };
@@ -449,7 +486,11 @@ pub fn object_target(f: &FileModel, l: ObjLoc) -> Target {
     let o = &f.objects[l.obj as usize];
     let root = f.root(o);
     let range = f.yaml.documents[o.doc].range.clone();
-    let focus = root.at(&["metadata", "name"]).or_else(|| root.get("kind")).map(|n| n.range.clone()).unwrap_or(root.range.start..root.range.start);
+    let focus = root
+        .at(&["metadata", "name"])
+        .or_else(|| root.get("kind"))
+        .map(|n| n.range.clone())
+        .unwrap_or(root.range.start..root.range.start);
     Target { file: l.file, range, focus, obj: Some(l) }
 }
 
@@ -491,8 +532,17 @@ fn source_defs(a: &Analysis, loc: &Loc, from: &str) -> Vec<VarDef> {
                 Some(v) => Value::Known(v.clone()),
                 None => Value::Unknown,
             };
-            let name_range = if kind == DefKind::GeneratorLiteral { name_range_in(&f.text, &at.range, name) } else { None };
-            out.push(VarDef { name: name.clone(), loc: at.clone(), name_range, kind, value, from: from.to_string(), users: Arc::default() });
+            let name_range =
+                if kind == DefKind::GeneratorLiteral { name_range_in(&f.text, &at.range, name) } else { None };
+            out.push(VarDef {
+                name: name.clone(),
+                loc: at.clone(),
+                name_range,
+                kind,
+                value,
+                from: from.to_string(),
+                users: Arc::default(),
+            });
         }
         return out;
     }
@@ -531,7 +581,11 @@ pub(crate) fn name_range_in(text: &str, range: &TextRange, name: &str) -> Option
         return None;
     }
     let after = &rest[name.len()..];
-    let ok = if quoted { after.starts_with(&raw[..1]) || after.starts_with('=') } else { after.is_empty() || after.starts_with('=') };
+    let ok = if quoted {
+        after.starts_with(&raw[..1]) || after.starts_with('=')
+    } else {
+        after.is_empty() || after.starts_with('=')
+    };
     ok.then(|| range.start + start..range.start + start + name.len())
 }
 
@@ -661,16 +715,27 @@ pub struct Ref {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum What {
     /// `${NAME...}`: the innermost expression under the cursor (ranges in file offsets).
-    VarUse { expr: subst::Expr },
+    VarUse {
+        expr: subst::Expr,
+    },
     /// A key that defines a variable: an index into `Index::defs`.
-    VarDef { def: usize },
+    VarDef {
+        def: usize,
+    },
     Ref(Ref),
     /// A Flux Kustomization's `spec.path`, as written.
-    FluxPath { raw: String },
+    FluxPath {
+        raw: String,
+    },
     /// A Flux Kustomization's `spec.components` entry (relative to its path).
-    FluxComponent { raw: String },
+    FluxComponent {
+        raw: String,
+    },
     /// A kustomize `resources:` (or `bases:`/`crds:`) or `components:` entry.
-    KustomizeEntry { raw: String, component: bool },
+    KustomizeEntry {
+        raw: String,
+        component: bool,
+    },
     /// An object's `kind`.
     Kind,
     /// An object's `metadata.name`.
@@ -709,7 +774,8 @@ pub(crate) fn at_with(a: &Analysis, idx: &Index, file: &RelPath, offset: usize) 
     if let Some(i) = obj_i {
         let o = &f.objects[i];
         for site in o.subst_sites.iter().filter(|s| touches(&s.range, offset)) {
-            let best = site.scan.all_exprs().into_iter().filter(|e| touches(&e.range, offset)).min_by_key(|e| e.range.len());
+            let best =
+                site.scan.all_exprs().into_iter().filter(|e| touches(&e.range, offset)).min_by_key(|e| e.range.len());
             if let Some(e) = best {
                 return Some(Located { file: fi, range: e.range.clone(), obj, what: What::VarUse { expr: e.clone() } });
             }
@@ -734,7 +800,12 @@ pub(crate) fn at_with(a: &Analysis, idx: &Index, file: &RelPath, offset: usize) 
                         _ => None,
                     };
                     if let Some(component) = component {
-                        return Some(Located { file: fi, range: h.leaf.range.clone(), obj: None, what: What::KustomizeEntry { raw: raw.to_string(), component } });
+                        return Some(Located {
+                            file: fi,
+                            range: h.leaf.range.clone(),
+                            obj: None,
+                            what: What::KustomizeEntry { raw: raw.to_string(), component },
+                        });
                     }
                 }
             }
@@ -761,37 +832,70 @@ pub fn classify(o: &Object, path: &[Seg], parent: Option<&Node>, leaf: &Node) ->
     let sib = |k: &str| parent.and_then(|p| p.get(k)).and_then(Node::as_str).map(str::to_string);
     let r = |role: RefRole, default_kind: &str| {
         let kind = sib("kind").unwrap_or_else(|| default_kind.to_string());
-        let cluster_scoped = matches!(kind.as_str(), "ClusterSecretStore" | "ClusterIssuer" | "StorageClass" | "GatewayClass");
-        Some(What::Ref(Ref { role, kind, name: raw.clone(), namespace: if cluster_scoped { None } else { sib("namespace") }, cluster_scoped }))
+        let cluster_scoped =
+            matches!(kind.as_str(), "ClusterSecretStore" | "ClusterIssuer" | "StorageClass" | "GatewayClass");
+        Some(What::Ref(Ref {
+            role,
+            kind,
+            name: raw.clone(),
+            namespace: if cluster_scoped { None } else { sib("namespace") },
+            cluster_scoped,
+        }))
     };
     match path {
         [Key("kind")] => Some(What::Kind),
         [Key("metadata"), Key("name")] => Some(What::Name),
         [Key("spec"), Key("path")] if flux => Some(What::FluxPath { raw }),
         [Key("spec"), Key("components"), Item(_)] if flux => Some(What::FluxComponent { raw }),
-        [Key("spec"), Key("dependsOn"), Item(_), Key("name")] if flux => {
-            Some(What::Ref(Ref { role: RefRole::DependsOn, kind: "Kustomization".into(), name: raw, namespace: sib("namespace"), cluster_scoped: false }))
-        }
+        [Key("spec"), Key("dependsOn"), Item(_), Key("name")] if flux => Some(What::Ref(Ref {
+            role: RefRole::DependsOn,
+            kind: "Kustomization".into(),
+            name: raw,
+            namespace: sib("namespace"),
+            cluster_scoped: false,
+        })),
         [Key("spec"), Key("sourceRef"), Key("name")] if flux => r(RefRole::SourceRef, "GitRepository"),
-        [Key("spec"), Key("postBuild"), Key("substituteFrom"), Item(_), Key("name")] if flux => {
-            Some(What::Ref(Ref { role: RefRole::SubstituteFrom, kind: sib("kind").unwrap_or_else(|| "ConfigMap".into()), name: raw, namespace: None, cluster_scoped: false }))
-        }
-        [Key("spec"), Key("dependsOn"), Item(_), Key("name")] if helm => {
-            Some(What::Ref(Ref { role: RefRole::HelmDependsOn, kind: "HelmRelease".into(), name: raw, namespace: sib("namespace"), cluster_scoped: false }))
-        }
+        [Key("spec"), Key("postBuild"), Key("substituteFrom"), Item(_), Key("name")] if flux => Some(What::Ref(Ref {
+            role: RefRole::SubstituteFrom,
+            kind: sib("kind").unwrap_or_else(|| "ConfigMap".into()),
+            name: raw,
+            namespace: None,
+            cluster_scoped: false,
+        })),
+        [Key("spec"), Key("dependsOn"), Item(_), Key("name")] if helm => Some(What::Ref(Ref {
+            role: RefRole::HelmDependsOn,
+            kind: "HelmRelease".into(),
+            name: raw,
+            namespace: sib("namespace"),
+            cluster_scoped: false,
+        })),
         [Key("spec"), Key("chartRef"), Key("name")] if helm => r(RefRole::ChartRef, "OCIRepository"),
-        [Key("spec"), Key("chart"), Key("spec"), Key("sourceRef"), Key("name")] if helm => r(RefRole::ChartSourceRef, "HelmRepository"),
-        [Key("spec"), Key("valuesFrom"), Item(_), Key("name")] if helm => {
-            Some(What::Ref(Ref { role: RefRole::ValuesFrom, kind: sib("kind").unwrap_or_else(|| "ConfigMap".into()), name: raw, namespace: None, cluster_scoped: false }))
+        [Key("spec"), Key("chart"), Key("spec"), Key("sourceRef"), Key("name")] if helm => {
+            r(RefRole::ChartSourceRef, "HelmRepository")
         }
+        [Key("spec"), Key("valuesFrom"), Item(_), Key("name")] if helm => Some(What::Ref(Ref {
+            role: RefRole::ValuesFrom,
+            kind: sib("kind").unwrap_or_else(|| "ConfigMap".into()),
+            name: raw,
+            namespace: None,
+            cluster_scoped: false,
+        })),
         [.., Key("secretStoreRef"), Key("name")] => r(RefRole::SecretStoreRef, "SecretStore"),
         [.., Key("issuerRef"), Key("name")] => r(RefRole::IssuerRef, "Issuer"),
-        [.., Key("storageClassName")] => {
-            Some(What::Ref(Ref { role: RefRole::StorageClassName, kind: "StorageClass".into(), name: raw, namespace: None, cluster_scoped: true }))
-        }
-        [.., Key("gatewayClassName")] => {
-            Some(What::Ref(Ref { role: RefRole::GatewayClassName, kind: "GatewayClass".into(), name: raw, namespace: None, cluster_scoped: true }))
-        }
+        [.., Key("storageClassName")] => Some(What::Ref(Ref {
+            role: RefRole::StorageClassName,
+            kind: "StorageClass".into(),
+            name: raw,
+            namespace: None,
+            cluster_scoped: true,
+        })),
+        [.., Key("gatewayClassName")] => Some(What::Ref(Ref {
+            role: RefRole::GatewayClassName,
+            kind: "GatewayClass".into(),
+            name: raw,
+            namespace: None,
+            cluster_scoped: true,
+        })),
         [.., Key("parentRefs"), Item(_), Key("name")] => r(RefRole::ParentRef, "Gateway"),
         _ => None,
     }
@@ -799,7 +903,13 @@ pub fn classify(o: &Object, path: &[Seg], parent: Option<&Node>, leaf: &Node) ->
 
 /// Every navigable place of one object (references, paths, kind and name), in source order.
 pub fn sites(o: &Object, root: &Node) -> Vec<(TextRange, What)> {
-    fn walk<'a>(o: &Object, n: &'a Node, path: &mut Vec<Seg<'a>>, parent: Option<&'a Node>, out: &mut Vec<(TextRange, What)>) {
+    fn walk<'a>(
+        o: &Object,
+        n: &'a Node,
+        path: &mut Vec<Seg<'a>>,
+        parent: Option<&'a Node>,
+        out: &mut Vec<(TextRange, What)>,
+    ) {
         match &n.kind {
             NodeKind::Scalar(_) => {
                 if let Some(w) = classify(o, path, parent, n) {
@@ -857,7 +967,12 @@ pub fn resolve(a: &Analysis, idx: &Index, obj: ObjLoc, r: &Ref) -> Vec<Resolved>
     let pls = idx.placements_of(obj);
     if pls.is_empty() {
         let namespace = if r.cluster_scoped { None } else { r.namespace.clone().or_else(|| o.namespace.clone()) };
-        let targets = idx.find_in_repo(&r.kind, &r.name).iter().filter(|(ns, _)| r.cluster_scoped || ns_ok(&namespace, ns)).map(|(_, t)| t.clone()).collect();
+        let targets = idx
+            .find_in_repo(&r.kind, &r.name)
+            .iter()
+            .filter(|(ns, _)| r.cluster_scoped || ns_ok(&namespace, ns))
+            .map(|(_, t)| t.clone())
+            .collect();
         return vec![Resolved { cluster: None, name: r.name.clone(), namespace, targets, outside_flux: false }];
     }
     let mut out: Vec<Resolved> = Vec::new();
@@ -868,13 +983,22 @@ pub fn resolve(a: &Analysis, idx: &Index, obj: ObjLoc, r: &Ref) -> Vec<Resolved>
         let disabled = pl.subst_disabled || o.subst_disabled;
         let name = apply(b, disabled, &r.name).unwrap_or_else(|| r.name.clone());
         let own_ns = pl.namespace.as_deref().map(str::to_string).or_else(|| o.namespace.clone());
-        let namespace = if r.cluster_scoped { None } else { r.namespace.as_deref().map(|n| apply(b, disabled, n).unwrap_or_else(|| n.to_string())).or(own_ns) };
+        let namespace = if r.cluster_scoped {
+            None
+        } else {
+            r.namespace.as_deref().map(|n| apply(b, disabled, n).unwrap_or_else(|| n.to_string())).or(own_ns)
+        };
         if out.iter().any(|x| x.cluster == Some(ci) && x.name == name && x.namespace == namespace) {
             continue;
         }
         let found = idx.find(ci, &r.kind, &name);
-        let exact: Vec<&Found> = found.iter().filter(|x| r.cluster_scoped || (namespace.is_some() && x.namespace == namespace)).collect();
-        let chosen: Vec<&Found> = if exact.is_empty() { found.iter().filter(|x| r.cluster_scoped || ns_ok(&namespace, &x.namespace)).collect() } else { exact };
+        let exact: Vec<&Found> =
+            found.iter().filter(|x| r.cluster_scoped || (namespace.is_some() && x.namespace == namespace)).collect();
+        let chosen: Vec<&Found> = if exact.is_empty() {
+            found.iter().filter(|x| r.cluster_scoped || ns_ok(&namespace, &x.namespace)).collect()
+        } else {
+            exact
+        };
         let mut targets: Vec<Target> = Vec::new();
         for x in chosen {
             if !targets.contains(&x.target) {

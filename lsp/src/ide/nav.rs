@@ -48,14 +48,21 @@ fn hover_located(a: &Analysis, file: &RelPath, offset: usize) -> Option<Hover> {
         What::VarDef { def } => hover_var_def(a, &idx, &idx.defs[*def]),
         What::Ref(r) => hover_ref(a, &idx, loc.obj?, r),
         What::FluxPath { raw } => hover_flux_path(a, &idx, loc.obj?, raw),
-        What::FluxComponent { raw } => hover_folders(a, &format!("component `{raw}`"), flux_component_dirs(a, &idx, loc.obj?, raw), false),
+        What::FluxComponent { raw } => {
+            hover_folders(a, &format!("component `{raw}`"), flux_component_dirs(a, &idx, loc.obj?, raw), false)
+        }
         What::KustomizeEntry { raw, .. } if crate::model::is_remote(raw) => {
             format!("remote `{}`: recorded, never fetched; the objects it holds are not analysed", md_code_inner(raw))
         }
         What::KustomizeEntry { raw, component } => {
             let dir = a.snapshot.file(loc.file).path.parent();
             let what = if *component { "component" } else { "resource" };
-            hover_folders(a, &format!("{what} `{raw}`"), dir.join(raw).map(|p| vec![(None, p)]).unwrap_or_default(), false)
+            hover_folders(
+                a,
+                &format!("{what} `{raw}`"),
+                dir.join(raw).map(|p| vec![(None, p)]).unwrap_or_default(),
+                false,
+            )
         }
         What::Kind | What::Name => hover_object(a, &idx, loc.obj?),
         What::InKustomization => return None,
@@ -116,13 +123,18 @@ fn var_rows(a: &Analysis, idx: &Index, obj: ObjLoc, expr: &subst::Expr, expr_tex
     let mut rows = Vec::new();
     for (i, (ci, ki, value, source)) in per.iter().enumerate() {
         let c = &a.project.clusters[*ci as usize];
-        let differs = per.iter().enumerate().any(|(j, (c2, _, v2, s2))| j != i && c2 == ci && (v2 != value || s2 != source));
+        let differs =
+            per.iter().enumerate().any(|(j, (c2, _, v2, s2))| j != i && c2 == ci && (v2 != value || s2 != source));
         let dup = per[..i].iter().any(|(c2, _, v2, s2)| c2 == ci && v2 == value && s2 == source);
         if dup {
             continue;
         }
         let label = if differs { format!("{} ({})", c.name, c.kss[*ki as usize].id.name) } else { c.name.clone() };
-        rows.push(Row { label, value: value.clone(), source: if source.is_empty() { "—".into() } else { source.clone() } });
+        rows.push(Row {
+            label,
+            value: value.clone(),
+            source: if source.is_empty() { "—".into() } else { source.clone() },
+        });
     }
     rows
 }
@@ -143,7 +155,9 @@ fn var_state(snap: &Snapshot, c: &Cluster, ks: u32, expr: &subst::Expr, expr_tex
     };
     match b.vars.get(name) {
         Some(bd) => match &bd.value {
-            Value::Known(v) if v.is_empty() && default.is_some() => (format!("default: {} (set to \"\")", default.unwrap_or_default()), source(&bd.origin, &bd.from)),
+            Value::Known(v) if v.is_empty() && default.is_some() => {
+                (format!("default: {} (set to \"\")", default.unwrap_or_default()), source(&bd.origin, &bd.from))
+            }
             Value::Known(v) => {
                 let mut shown = md_code(v);
                 if !matches!(expr.op, subst::Op::Plain) && !expr.op.has_default() {
@@ -158,7 +172,9 @@ fn var_state(snap: &Snapshot, c: &Cluster, ks: u32, expr: &subst::Expr, expr_tex
             Value::Secret => (format!("from {} (hidden)", md_escape(&bd.from)), source(&bd.origin, "")),
             Value::Unknown => (format!("provided by {}, value unknown", md_escape(&bd.from)), source(&bd.origin, "")),
         },
-        None if !b.opaque.is_empty() => (format!("unknown: may come from {}", md_escape(&b.opaque.join(", "))), String::new()),
+        None if !b.opaque.is_empty() => {
+            (format!("unknown: may come from {}", md_escape(&b.opaque.join(", "))), String::new())
+        }
         None => match default {
             Some(d) => (format!("default: {d}"), String::new()),
             None if c.strict => ("**unset** (Flux fails the Kustomization)".to_string(), String::new()),
@@ -237,7 +253,11 @@ fn hover_ref(a: &Analysis, idx: &Index, obj: ObjLoc, r: &Ref) -> String {
                 if first.is_none() {
                     first = Some((x.cluster, t.clone()));
                 }
-                let mut s = format!("`{}` in {}", md_code_inner(&shown), loc_str(snap, &Loc { file: t.file, range: t.focus.clone() }));
+                let mut s = format!(
+                    "`{}` in {}",
+                    md_code_inner(&shown),
+                    loc_str(snap, &Loc { file: t.file, range: t.focus.clone() })
+                );
                 if x.outside_flux {
                     s.push_str(" (not applied by Flux: created outside it)");
                 }
@@ -256,7 +276,8 @@ fn hover_ref(a: &Analysis, idx: &Index, obj: ObjLoc, r: &Ref) -> String {
                     let ci = x.cluster?;
                     let &(_, ki) = idx.ks_nodes_of(t).iter().find(|(c, _)| *c == ci)?;
                     let ks = &a.project.clusters[ci as usize].kss[ki as usize];
-                    let path = ks.path.as_ref().map(|p| format!("`{}`", md_code_inner(&p.raw))).unwrap_or_else(|| "—".into());
+                    let path =
+                        ks.path.as_ref().map(|p| format!("`{}`", md_code_inner(&p.raw))).unwrap_or_else(|| "—".into());
                     let deps: Vec<String> = ks.depends_on.iter().map(|(d, _)| d.name.clone()).collect();
                     Some((path, if deps.is_empty() { "—".to_string() } else { md_escape(&deps.join(", ")) }))
                 })
@@ -290,7 +311,10 @@ fn ref_details(a: &Analysis, from: ObjLoc, r: &Ref, t: &Target) -> String {
                 let _ = writeln!(out, "- url: {}", md_code(url));
             }
             if let Some(reference) = root.at(&["spec", "ref"]).and_then(Node::as_map) {
-                let parts: Vec<String> = reference.iter().filter_map(|(k, v)| Some(format!("{} {}", k.as_str()?, md_code(v.as_str()?)))).collect();
+                let parts: Vec<String> = reference
+                    .iter()
+                    .filter_map(|(k, v)| Some(format!("{} {}", k.as_str()?, md_code(v.as_str()?))))
+                    .collect();
                 if !parts.is_empty() {
                     let _ = writeln!(out, "- ref: {}", parts.join(", "));
                 }
@@ -301,21 +325,42 @@ fn ref_details(a: &Analysis, from: ObjLoc, r: &Ref, t: &Target) -> String {
             if r.role == RefRole::ChartSourceRef {
                 let hr = snap.file(from.file).root(&snap.file(from.file).objects[from.obj as usize]);
                 if let Some(chart) = hr.str_at(&["spec", "chart", "spec", "chart"]) {
-                    let version = hr.str_at(&["spec", "chart", "spec", "version"]).map(|v| format!(" version {}", md_code(v))).unwrap_or_default();
+                    let version = hr
+                        .str_at(&["spec", "chart", "spec", "version"])
+                        .map(|v| format!(" version {}", md_code(v)))
+                        .unwrap_or_default();
                     let _ = writeln!(out, "- chart: {}{version}", md_code(chart));
                 }
             }
         }
         RefRole::HelmDependsOn => {
-            if let Some(c) = root.str_at(&["spec", "chartRef", "name"]).or_else(|| root.str_at(&["spec", "chart", "spec", "chart"])) {
+            if let Some(c) =
+                root.str_at(&["spec", "chartRef", "name"]).or_else(|| root.str_at(&["spec", "chart", "spec", "chart"]))
+            {
                 let _ = writeln!(out, "- chart: {}", md_code(c));
             }
-            let deps: Vec<&str> = root.at(&["spec", "dependsOn"]).and_then(Node::as_seq).unwrap_or(&[]).iter().filter_map(|d| d.str_at(&["name"])).collect();
-            let _ = writeln!(out, "- depends on: {}", if deps.is_empty() { "—".to_string() } else { md_escape(&deps.join(", ")) });
+            let deps: Vec<&str> = root
+                .at(&["spec", "dependsOn"])
+                .and_then(Node::as_seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|d| d.str_at(&["name"]))
+                .collect();
+            let _ = writeln!(
+                out,
+                "- depends on: {}",
+                if deps.is_empty() { "—".to_string() } else { md_escape(&deps.join(", ")) }
+            );
         }
         RefRole::SubstituteFrom | RefRole::ValuesFrom => {
             if let Some((_, _, e)) = crate::project::source_of_object(tf, tl.file, to) {
-                let _ = writeln!(out, "- {} key{}{}", e.vars.len(), if e.vars.len() == 1 { "" } else { "s" }, if r.kind == "Secret" { " (values hidden)" } else { "" });
+                let _ = writeln!(
+                    out,
+                    "- {} key{}{}",
+                    e.vars.len(),
+                    if e.vars.len() == 1 { "" } else { "s" },
+                    if r.kind == "Secret" { " (values hidden)" } else { "" }
+                );
             }
         }
         _ => {}
@@ -327,7 +372,9 @@ fn hover_flux_path(a: &Analysis, idx: &Index, obj: ObjLoc, raw: &str) -> String 
     let snap = &*a.snapshot;
     let nodes = idx.ks_nodes_of(obj);
     if nodes.is_empty() {
-        let dirs = RelPath::new(raw.trim().trim_start_matches("./").trim_start_matches('/')).map(|d| vec![(None, d)]).unwrap_or_default();
+        let dirs = RelPath::new(raw.trim().trim_start_matches("./").trim_start_matches('/'))
+            .map(|d| vec![(None, d)])
+            .unwrap_or_default();
         return hover_folders(a, &format!("path `{raw}`"), dirs, true);
     }
     let mut md = format!("path `{}`\n\n| cluster | folder | builds |\n| --- | --- | --- |\n", md_code_inner(raw));
@@ -346,11 +393,17 @@ fn hover_flux_path(a: &Analysis, idx: &Index, obj: ObjLoc, raw: &str) -> String 
                 for pl in c.placements.iter().filter(|pl| pl.ks == ki) {
                     let kind = match pl.obj {
                         Placed::Object(l) => snap.file(l.file).objects[l.obj as usize].kind.clone(),
-                        Placed::Generated(g) => if a.project.generated[g as usize].secret { "Secret" } else { "ConfigMap" }.to_string(),
+                        Placed::Generated(g) => {
+                            if a.project.generated[g as usize].secret { "Secret" } else { "ConfigMap" }.to_string()
+                        }
                     };
                     *counts.entry(kind).or_default() += 1;
                 }
-                let how = if snap.kustomization_in(d).is_some() { "" } else { " (no kustomization.yaml: every manifest below)" };
+                let how = if snap.kustomization_in(d).is_some() {
+                    ""
+                } else {
+                    " (no kustomization.yaml: every manifest below)"
+                };
                 (format!("{}{how}", md_code(d.display())), counts_str(&counts))
             }
         };
@@ -402,11 +455,18 @@ fn hover_folders(a: &Analysis, title: &str, dirs: Vec<(Option<u32>, RelPath)>, f
         }
         seen.push(d.clone());
         if snap.is_file(&d) {
-            let n = snap.file_idx(&d).map(|fi| snap.file(fi).objects.iter().fold(BTreeMap::new(), |mut m, o| {
-                *m.entry(o.kind.clone()).or_insert(0usize) += 1;
-                m
-            }));
-            let _ = writeln!(md, "- file {}: {}", md_code(d.display()), n.map(|c| counts_str(&c)).unwrap_or_else(|| "not a manifest".into()));
+            let n = snap.file_idx(&d).map(|fi| {
+                snap.file(fi).objects.iter().fold(BTreeMap::new(), |mut m, o| {
+                    *m.entry(o.kind.clone()).or_insert(0usize) += 1;
+                    m
+                })
+            });
+            let _ = writeln!(
+                md,
+                "- file {}: {}",
+                md_code(d.display()),
+                n.map(|c| counts_str(&c)).unwrap_or_else(|| "not a manifest".into())
+            );
             continue;
         }
         if !snap.is_dir(&d) {
@@ -415,15 +475,31 @@ fn hover_folders(a: &Analysis, title: &str, dirs: Vec<(Option<u32>, RelPath)>, f
         }
         match snap.kustomization_in(&d) {
             Some(kfi) => {
-                let kind = snap.file(kfi).kustomization().and_then(|r| r.str_at(&["kind"])).unwrap_or("Kustomization").to_string();
+                let kind = snap
+                    .file(kfi)
+                    .kustomization()
+                    .and_then(|r| r.str_at(&["kind"]))
+                    .unwrap_or("Kustomization")
+                    .to_string();
                 let mut counts = BTreeMap::new();
                 count_build(snap, &d, false, &mut Vec::new(), &mut counts);
-                let _ = writeln!(md, "- {} ({}, kind {kind}): builds {}", md_code(d.display()), snap.file(kfi).path.file_name(), counts_str(&counts));
+                let _ = writeln!(
+                    md,
+                    "- {} ({}, kind {kind}): builds {}",
+                    md_code(d.display()),
+                    snap.file(kfi).path.file_name(),
+                    counts_str(&counts)
+                );
             }
             None if flux => {
                 let mut counts = BTreeMap::new();
                 count_build(snap, &d, true, &mut Vec::new(), &mut counts);
-                let _ = writeln!(md, "- {} (no kustomization.yaml: Flux applies every manifest below): {}", md_code(d.display()), counts_str(&counts));
+                let _ = writeln!(
+                    md,
+                    "- {} (no kustomization.yaml: Flux applies every manifest below): {}",
+                    md_code(d.display()),
+                    counts_str(&counts)
+                );
             }
             None => {
                 let _ = writeln!(md, "- {} has no kustomization.yaml: kustomize cannot build it", md_code(d.display()));
@@ -435,7 +511,13 @@ fn hover_folders(a: &Analysis, title: &str, dirs: Vec<(Option<u32>, RelPath)>, f
 
 /// Counts the objects a folder builds by kind (kustomize resources/components, generators;
 /// `generated`: a folder without kustomization means every manifest below, as Flux does).
-fn count_build(snap: &Snapshot, dir: &RelPath, generated: bool, stack: &mut Vec<RelPath>, counts: &mut BTreeMap<String, usize>) {
+fn count_build(
+    snap: &Snapshot,
+    dir: &RelPath,
+    generated: bool,
+    stack: &mut Vec<RelPath>,
+    counts: &mut BTreeMap<String, usize>,
+) {
     if stack.contains(dir) || stack.len() > 64 {
         return;
     }
@@ -566,7 +648,13 @@ pub fn definition(a: &Analysis, file: &RelPath, offset: usize) -> Vec<NavTarget>
         }
         What::VarDef { def } => {
             let d = &idx.defs[*def];
-            out.add_plain(snap, d.loc.file, d.loc.range.clone(), d.name_range.clone().unwrap_or(d.loc.range.clone()), None);
+            out.add_plain(
+                snap,
+                d.loc.file,
+                d.loc.range.clone(),
+                d.name_range.clone().unwrap_or(d.loc.range.clone()),
+                None,
+            );
         }
         What::Ref(r) => {
             let Some(obj) = loc.obj else { return Vec::new() };
@@ -742,7 +830,10 @@ pub fn references(a: &Analysis, file: &RelPath, offset: usize, include_declarati
         What::FluxPath { raw } | What::FluxComponent { raw } => {
             let Some(obj) = loc.obj else { return Vec::new() };
             let dirs: Vec<RelPath> = if matches!(loc.what, What::FluxPath { .. }) {
-                idx.ks_nodes_of(obj).iter().filter_map(|&(ci, ki)| a.project.clusters[ci as usize].kss[ki as usize].path.as_ref()?.dir.clone()).collect()
+                idx.ks_nodes_of(obj)
+                    .iter()
+                    .filter_map(|&(ci, ki)| a.project.clusters[ci as usize].kss[ki as usize].path.as_ref()?.dir.clone())
+                    .collect()
             } else {
                 flux_component_dirs(a, &idx, obj, raw).into_iter().map(|(_, d)| d).collect()
             };
@@ -783,7 +874,10 @@ fn referrers(a: &Analysis, idx: &Index, targets: &[Target], out: &mut Targets) {
     let mut kinds: Vec<String> = Vec::new();
     for t in targets {
         let names = match t.obj {
-            Some(l) => locate::names_of(snap.file(l.file), &snap.file(l.file).objects[l.obj as usize]).into_iter().map(|(k, _)| k).collect(),
+            Some(l) => locate::names_of(snap.file(l.file), &snap.file(l.file).objects[l.obj as usize])
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect(),
             None => vec!["ConfigMap".to_string(), "Secret".to_string()],
         };
         kinds.extend(names);
@@ -796,7 +890,8 @@ fn referrers(a: &Analysis, idx: &Index, targets: &[Target], out: &mut Targets) {
                 if !kinds.contains(&r.kind) {
                     continue;
                 }
-                let hit = locate::resolve(a, idx, obj, &r).iter().any(|x| x.targets.iter().any(|t| targets.contains(t)));
+                let hit =
+                    locate::resolve(a, idx, obj, &r).iter().any(|x| x.targets.iter().any(|t| targets.contains(t)));
                 if hit {
                     out.add_plain(snap, fi as FileIdx, range.clone(), range, None);
                 }
@@ -842,7 +937,13 @@ fn var_references(a: &Analysis, idx: &Index, name: &str, include_declaration: bo
     let snap = &*a.snapshot;
     if include_declaration {
         for d in idx.defs_named(name) {
-            out.add_plain(snap, d.loc.file, d.loc.range.clone(), d.name_range.clone().unwrap_or(d.loc.range.clone()), Some(d.from.clone()));
+            out.add_plain(
+                snap,
+                d.loc.file,
+                d.loc.range.clone(),
+                d.name_range.clone().unwrap_or(d.loc.range.clone()),
+                Some(d.from.clone()),
+            );
         }
     }
     for (fi, range, focus) in var_uses(a, idx, name) {
@@ -868,7 +969,9 @@ pub fn rename(a: &Analysis, file: &RelPath, offset: usize, new_name: &str) -> Re
     let idx = Index::of(a);
     let (_, name) = rename_target(a, &idx, file, offset)?;
     if !subst::is_valid_name(new_name) {
-        return Err(format!("`{new_name}` is not a valid variable name: ASCII letters, digits and `_`, not starting with a digit"));
+        return Err(format!(
+            "`{new_name}` is not a valid variable name: ASCII letters, digits and `_`, not starting with a digit"
+        ));
     }
     if new_name == name {
         return Ok(Vec::new());
@@ -876,7 +979,11 @@ pub fn rename(a: &Analysis, file: &RelPath, offset: usize, new_name: &str) -> Re
     check_defs_editable(a, &idx, &name)?;
     let snap = &*a.snapshot;
     if let Some(d) = idx.defs_named(new_name).next() {
-        return Err(format!("`{new_name}` is already defined ({}, {}); renaming would merge two variables", d.from, loc_str(snap, &d.loc)));
+        return Err(format!(
+            "`{new_name}` is already defined ({}, {}); renaming would merge two variables",
+            d.from,
+            loc_str(snap, &d.loc)
+        ));
     }
     let mut edits: Vec<TextEdit> = Vec::new();
     let mut push = |fi: FileIdx, range: TextRange| {
@@ -886,12 +993,16 @@ pub fn rename(a: &Analysis, file: &RelPath, offset: usize, new_name: &str) -> Re
         }
     };
     for d in idx.defs_named(&name) {
-        let r = d.name_range.clone().ok_or_else(|| format!("cannot find `{name}` written at {}", loc_str(snap, &d.loc)))?;
+        let r =
+            d.name_range.clone().ok_or_else(|| format!("cannot find `{name}` written at {}", loc_str(snap, &d.loc)))?;
         push(d.loc.file, r);
     }
     for (fi, _, name_range) in var_uses(a, &idx, &name) {
         if snap.file(fi).text.get(name_range.clone()) != Some(name.as_str()) {
-            return Err(format!("`{name}` at {} is not written verbatim; rename it by hand", loc_str(snap, &Loc { file: fi, range: name_range })));
+            return Err(format!(
+                "`{name}` at {} is not written verbatim; rename it by hand",
+                loc_str(snap, &Loc { file: fi, range: name_range })
+            ));
         }
         push(fi, name_range);
     }
@@ -900,7 +1011,8 @@ pub fn rename(a: &Analysis, file: &RelPath, offset: usize, new_name: &str) -> Re
 }
 
 fn rename_target(a: &Analysis, idx: &Index, file: &RelPath, offset: usize) -> Result<(TextRange, String), String> {
-    let loc = locate::at_with(a, idx, file, offset).ok_or_else(|| "only a variable (`${NAME}` or a key that defines it) can be renamed".to_string())?;
+    let loc = locate::at_with(a, idx, file, offset)
+        .ok_or_else(|| "only a variable (`${NAME}` or a key that defines it) can be renamed".to_string())?;
     match &loc.what {
         What::VarUse { expr } => {
             if !subst::is_valid_name(&expr.name) {

@@ -41,7 +41,12 @@ pub fn hover(a: &Analysis, file: &RelPath, offset: usize) -> Option<Hover> {
             if !in_pool {
                 let _ = writeln!(md, "- in no pool of this cluster");
             }
-            let others: Vec<&str> = n.requests.iter().filter(|o| o.addr == r.addr && o.owner.obj != r.owner.obj).map(|o| o.owner.what.as_str()).collect();
+            let others: Vec<&str> = n
+                .requests
+                .iter()
+                .filter(|o| o.addr == r.addr && o.owner.obj != r.owner.obj)
+                .map(|o| o.owner.what.as_str())
+                .collect();
             if !others.is_empty() {
                 let _ = writeln!(md, "- also requested by {}", others.join(", "));
             }
@@ -52,18 +57,30 @@ pub fn hover(a: &Analysis, file: &RelPath, offset: usize) -> Option<Hover> {
             let on_name = p.at.file == fi && within(&p.at.range, offset);
             for b in p.blocks.iter().filter(|b| on_name || (b.src.file == fi && within(&b.src.range, offset))) {
                 range.get_or_insert(if on_name { p.at.range.clone() } else { b.src.range.clone() });
-                let _ = writeln!(md, "**{} `{}`** in cluster `{}`: block {}; pool {}", p.kind.label(), p.name, n.cluster, b.range, fullness(u));
+                let _ = writeln!(
+                    md,
+                    "**{} `{}`** in cluster `{}`: block {}; pool {}",
+                    p.kind.label(),
+                    p.name,
+                    n.cluster,
+                    b.range,
+                    fullness(u)
+                );
                 if p.disabled {
                     let _ = writeln!(md, "- disabled: no new allocations");
                 }
                 if let Some(x) = p.usable(b).filter(|x| *x != b.range) {
-                    let _ = writeln!(md, "- hands out {x} (first and last address reserved; `allowFirstLastIPs: Yes` to use them)");
+                    let _ = writeln!(
+                        md,
+                        "- hands out {x} (first and last address reserved; `allowFirstLastIPs: Yes` to use them)"
+                    );
                 }
                 for (addr, reqs) in u.used.iter().filter(|(ad, _)| b.range.contains(**ad)) {
                     let who: Vec<&str> = reqs.iter().map(|r| r.owner.what.as_str()).collect();
                     let _ = writeln!(md, "- {addr}: {}", who.join(", "));
                 }
-                let free: Vec<String> = u.next_free(3).iter().filter(|ad| b.range.contains(**ad)).map(IpAddr::to_string).collect();
+                let free: Vec<String> =
+                    u.next_free(3).iter().filter(|ad| b.range.contains(**ad)).map(IpAddr::to_string).collect();
                 if !free.is_empty() {
                     let _ = writeln!(md, "- next free: {}", free.join(", "));
                 }
@@ -91,7 +108,9 @@ pub fn completion(a: &Analysis, file: &RelPath, offset: usize) -> Vec<Completion
     let snap = &*a.snapshot;
     let Some(fi) = snap.file_idx(file) else { return Vec::new() };
     let f = snap.file(fi);
-    let Some(offset) = (offset <= f.text.len() && f.text.is_char_boundary(offset)).then_some(offset) else { return Vec::new() };
+    let Some(offset) = (offset <= f.text.len() && f.text.is_char_boundary(offset)).then_some(offset) else {
+        return Vec::new();
+    };
     let line_start = f.line_index.line_start(f.line_index.line_of(offset));
     let before = &f.text[line_start..offset];
     let body = before.trim_start().trim_start_matches("- ");
@@ -125,7 +144,13 @@ pub fn completion(a: &Analysis, file: &RelPath, offset: usize) -> Vec<Completion
         .filter(|c| c.placements.iter().any(|p| matches!(p.obj, Placed::Object(l) if l.file == fi)))
         .map(|c| c.name.as_str())
         .collect();
-    let nets: Vec<ClusterNet> = a.project.clusters.iter().filter(|c| clusters.contains(&c.name.as_str())).map(|c| facts::collect_cluster(a, c)).collect();
+    let nets: Vec<ClusterNet> = a
+        .project
+        .clusters
+        .iter()
+        .filter(|c| clusters.contains(&c.name.as_str()))
+        .map(|c| facts::collect_cluster(a, c))
+        .collect();
     let mut items: Vec<CompletionItem> = Vec::new();
     for (ci, n) in nets.iter().enumerate() {
         for u in network::usage(n) {
@@ -153,7 +178,12 @@ pub fn completion(a: &Analysis, file: &RelPath, offset: usize) -> Vec<Completion
                         label,
                         kind: CompletionKind::Value,
                         detail: Some(where_),
-                        documentation: Some(format!("Next free address of {} `{}` in cluster `{}`.", u.pool.kind.label(), u.pool.name, n.cluster)),
+                        documentation: Some(format!(
+                            "Next free address of {} `{}` in cluster `{}`.",
+                            u.pool.kind.label(),
+                            u.pool.name,
+                            n.cluster
+                        )),
                         insert_text: None,
                         replace: replace.clone(),
                         sort: Some(format!("{ci:03}{i:03}")),

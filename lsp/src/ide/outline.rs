@@ -89,7 +89,8 @@ pub fn document_symbols(a: &Analysis, file: &RelPath) -> Vec<Symbol> {
             .unwrap_or(root.range.start..root.range.start);
         // The namespace as written, else the one the build gives it when all places agree.
         let detail = o.namespace.clone().or_else(|| {
-            let mut ns = applied[oi].iter().map(|x| a.project.clusters[x.cluster].placements[x.placement].namespace.clone());
+            let mut ns =
+                applied[oi].iter().map(|x| a.project.clusters[x.cluster].placements[x.placement].namespace.clone());
             let first = ns.next()??;
             ns.all(|n| n.as_deref() == Some(&*first)).then(|| first.to_string())
         });
@@ -130,8 +131,12 @@ fn key_symbols(f: &FileModel, node: &Node, depth: usize, secret: bool, secret_ob
         let detail = match &v.kind {
             NodeKind::Scalar(_) if secret => None,
             NodeKind::Scalar(s) if v.is_null() && s.value.is_empty() => None,
-            NodeKind::Scalar(s) => Some(if s.value.is_empty() { "\"\"".to_string() } else { preview(&s.value, PREVIEW_CHARS) }),
-            NodeKind::Seq(items) => Some(if items.len() == 1 { "1 item".to_string() } else { format!("{} items", items.len()) }),
+            NodeKind::Scalar(s) => {
+                Some(if s.value.is_empty() { "\"\"".to_string() } else { preview(&s.value, PREVIEW_CHARS) })
+            }
+            NodeKind::Seq(items) => {
+                Some(if items.len() == 1 { "1 item".to_string() } else { format!("{} items", items.len()) })
+            }
             NodeKind::Map(_) => None,
         };
         let range = k.range.start..k.range.end.max(v.range.end);
@@ -157,7 +162,15 @@ fn key_symbols(f: &FileModel, node: &Node, depth: usize, secret: bool, secret_ob
                 _ => Vec::new(),
             }
         };
-        out.push(Symbol { name, detail, kind: SymbolKind::Key, file: f.path.clone(), range, focus: k.range.clone(), children });
+        out.push(Symbol {
+            name,
+            detail,
+            kind: SymbolKind::Key,
+            file: f.path.clone(),
+            range,
+            focus: k.range.clone(),
+            children,
+        });
     }
     out
 }
@@ -249,9 +262,11 @@ pub fn workspace_symbols(a: &Analysis, query: &str) -> Vec<Symbol> {
         for ks in &c.kss {
             for (name, b) in &ks.bindings.vars {
                 let Some(o) = &b.origin else { continue };
-                let e = vars
-                    .entry((o.file, o.range.start, o.range.end))
-                    .or_insert_with(|| VarDef { name: name.clone(), from: b.from.clone(), clusters: BTreeSet::new() });
+                let e = vars.entry((o.file, o.range.start, o.range.end)).or_insert_with(|| VarDef {
+                    name: name.clone(),
+                    from: b.from.clone(),
+                    clusters: BTreeSet::new(),
+                });
                 e.clusters.insert(ci);
             }
         }
@@ -278,7 +293,9 @@ pub fn workspace_symbols(a: &Analysis, query: &str) -> Vec<Symbol> {
         SymbolKind::Source => 2,
         _ => 3,
     };
-    found.sort_by_cached_key(|(rank, s)| (*rank, kind_order(s.kind), s.name.to_lowercase(), s.file.clone(), s.range.start));
+    found.sort_by_cached_key(|(rank, s)| {
+        (*rank, kind_order(s.kind), s.name.to_lowercase(), s.file.clone(), s.range.start)
+    });
     found.truncate(WORKSPACE_SYMBOL_LIMIT);
     found.into_iter().map(|(_, s)| s).collect()
 }
@@ -311,8 +328,16 @@ fn folder_target(a: &Analysis, dir: &RelPath, flux: bool) -> Option<(RelPath, St
     }
     let mut stack = vec![dir.clone()];
     while let Some(d) = stack.pop() {
-        if let Some(first) = snap.dirs.files_in.get(&d).and_then(|fs| fs.iter().find(|p| snap.file_idx(p).is_some_and(|i| !snap.file(i).objects.is_empty()))) {
-            return Some((first.clone(), "no kustomization file: Flux applies every manifest below it; opens the first".to_string()));
+        if let Some(first) = snap
+            .dirs
+            .files_in
+            .get(&d)
+            .and_then(|fs| fs.iter().find(|p| snap.file_idx(p).is_some_and(|i| !snap.file(i).objects.is_empty())))
+        {
+            return Some((
+                first.clone(),
+                "no kustomization file: Flux applies every manifest below it; opens the first".to_string(),
+            ));
         }
         if let Some(subs) = snap.dirs.subdirs_in.get(&d) {
             stack.extend(subs.iter().rev().cloned());
@@ -364,7 +389,11 @@ fn kustomize_links(a: &Analysis, f: &FileModel, root: &Node) -> Vec<DocumentLink
             continue; // inline patch
         }
         if let Some(t) = resolve(r).filter(|t| snap.is_file(t)) {
-            out.push(DocumentLink { range: unquoted(&f.text, &n.range), tooltip: Some(format!("patch: {t}")), target: t });
+            out.push(DocumentLink {
+                range: unquoted(&f.text, &n.range),
+                tooltip: Some(format!("patch: {t}")),
+                target: t,
+            });
         }
     }
     for n in &k.file_refs {
@@ -407,14 +436,24 @@ fn flux_links(a: &Analysis, fi: FileIdx) -> Vec<DocumentLink> {
                 let Some(dir) = &path.dir else { continue };
                 if let Some(at) = path.at.as_ref().filter(|at| at.file == fi) {
                     if let Some((t, how)) = folder_target(a, dir, true) {
-                        found.entry((at.range.start, at.range.end)).or_default().push((c.name.clone(), t, format!("spec.path: folder {dir}"), how));
+                        found.entry((at.range.start, at.range.end)).or_default().push((
+                            c.name.clone(),
+                            t,
+                            format!("spec.path: folder {dir}"),
+                            how,
+                        ));
                     }
                 }
                 for (comp, at) in &ks.components {
                     let Some(at) = at.as_ref().filter(|at| at.file == fi) else { continue };
                     let Some(p) = dir.join(comp) else { continue };
                     if let Some((t, how)) = folder_target(a, &p, false) {
-                        found.entry((at.range.start, at.range.end)).or_default().push((c.name.clone(), t, format!("component: folder {p}"), how));
+                        found.entry((at.range.start, at.range.end)).or_default().push((
+                            c.name.clone(),
+                            t,
+                            format!("component: folder {p}"),
+                            how,
+                        ));
                     }
                 }
             }
@@ -425,18 +464,29 @@ fn flux_links(a: &Analysis, fi: FileIdx) -> Vec<DocumentLink> {
         // Applied by no cluster: resolve against the repository root, when it is this repository.
         let ks = FluxKs::read(f.root(o));
         let in_repo = ks.source_ref.is_none_or(|s| {
-            s.kind.and_then(Node::as_str).unwrap_or("GitRepository") == "GitRepository" && s.name.as_str() == Some("flux-system")
+            s.kind.and_then(Node::as_str).unwrap_or("GitRepository") == "GitRepository"
+                && s.name.as_str() == Some("flux-system")
         });
         let Some(raw) = ks.path.and_then(Node::as_str).filter(|p| in_repo && !p.contains("${")) else { continue };
         let Some(dir) = RelPath::new(raw.trim().trim_start_matches("./").trim_start_matches('/')) else { continue };
         let path_node = ks.path.expect("read above");
         if let Some((t, how)) = folder_target(a, &dir, true) {
-            found.entry((path_node.range.start, path_node.range.end)).or_default().push((String::new(), t, format!("spec.path: folder {dir} (no cluster applies this Kustomization)"), how));
+            found.entry((path_node.range.start, path_node.range.end)).or_default().push((
+                String::new(),
+                t,
+                format!("spec.path: folder {dir} (no cluster applies this Kustomization)"),
+                how,
+            ));
         }
         for n in &ks.components {
             let Some(p) = n.as_str().filter(|c| !c.contains("${")).and_then(|c| dir.join(c)) else { continue };
             if let Some((t, how)) = folder_target(a, &p, false) {
-                found.entry((n.range.start, n.range.end)).or_default().push((String::new(), t, format!("component: folder {p}"), how));
+                found.entry((n.range.start, n.range.end)).or_default().push((
+                    String::new(),
+                    t,
+                    format!("component: folder {p}"),
+                    how,
+                ));
             }
         }
     }
@@ -448,8 +498,16 @@ fn flux_links(a: &Analysis, fi: FileIdx) -> Vec<DocumentLink> {
         let tooltip = if distinct.len() == 1 {
             format!("{what} ({how})")
         } else {
-            let per: Vec<String> = targets.iter().map(|(c, _, w, _)| format!("{c}: {}", w.split_once(": ").map_or(w.as_str(), |x| x.1))).collect();
-            format!("{} per cluster: {}; this link follows cluster {} ({how})", what.split(": ").next().unwrap_or(""), per.join("; "), targets[0].0)
+            let per: Vec<String> = targets
+                .iter()
+                .map(|(c, _, w, _)| format!("{c}: {}", w.split_once(": ").map_or(w.as_str(), |x| x.1)))
+                .collect();
+            format!(
+                "{} per cluster: {}; this link follows cluster {} ({how})",
+                what.split(": ").next().unwrap_or(""),
+                per.join("; "),
+                targets[0].0
+            )
         };
         out.push(DocumentLink { range: unquoted(text, &(s..e)), target, tooltip: Some(tooltip) });
     }
@@ -483,8 +541,12 @@ fn long(r: &Resolved, vars: Option<&Vars>, var: &str, strict: bool) -> String {
         Resolved::Value(v) => format!("{v}{from}"),
         Resolved::Default(v) => format!("{v} (the default: `{var}` is not set or empty)"),
         Resolved::Empty(name) => format!("\"\": `{name}` is set to an empty string"),
-        Resolved::Unset { name, .. } if strict => format!("unset: `{name}` is not defined and has no default; Flux fails the Kustomization"),
-        Resolved::Unset { name, .. } => format!("unset: `{name}` is not defined; Flux before 2.9 substitutes an empty string"),
+        Resolved::Unset { name, .. } if strict => {
+            format!("unset: `{name}` is not defined and has no default; Flux fails the Kustomization")
+        }
+        Resolved::Unset { name, .. } => {
+            format!("unset: `{name}` is not defined; Flux before 2.9 substitutes an empty string")
+        }
         Resolved::Secret { .. } => format!("(secret){from}; the value is never shown"),
         Resolved::Unknown { why, secret: true } => format!("(secret): {why}"),
         Resolved::Unknown { why, .. } => format!("(unknown): {why}"),
@@ -527,11 +589,19 @@ pub fn inlay_hints(a: &Analysis, file: &RelPath, range: TextRange, cluster: Opti
         if !o.subst_sites.iter().any(|s| s.range.start <= range.end && s.range.end >= range.start) {
             continue;
         }
-        let places: Vec<Applied> = applied[oi].iter().copied().filter(|x| cluster.is_none_or(|c| a.project.clusters[x.cluster].name == c)).collect();
+        let places: Vec<Applied> = applied[oi]
+            .iter()
+            .copied()
+            .filter(|x| cluster.is_none_or(|c| a.project.clusters[x.cluster].name == c))
+            .collect();
         if places.is_empty() {
             continue;
         }
-        let multi: FxHashSet<usize> = places.iter().filter(|x| places.iter().filter(|y| y.cluster == x.cluster).count() > 1).map(|x| x.cluster).collect();
+        let multi: FxHashSet<usize> = places
+            .iter()
+            .filter(|x| places.iter().filter(|y| y.cluster == x.cluster).count() > 1)
+            .map(|x| x.cluster)
+            .collect();
         for at in &places {
             if substitution_off(a, fi, oi, *at).is_none() {
                 let ks = &a.project.clusters[at.cluster].kss[at.ks as usize];
@@ -550,7 +620,11 @@ pub fn inlay_hints(a: &Analysis, file: &RelPath, range: TextRange, cluster: Opti
                 let mut rows: Vec<(String, Resolved, bool)> = Vec::new();
                 for at in &places {
                     let c = &a.project.clusters[at.cluster];
-                    let label = if multi.contains(&at.cluster) { format!("{}/{}", c.name, c.kss[at.ks as usize].id.name) } else { c.name.clone() };
+                    let label = if multi.contains(&at.cluster) {
+                        format!("{}/{}", c.name, c.kss[at.ks as usize].id.name)
+                    } else {
+                        c.name.clone()
+                    };
                     let r = match substitution_off(a, fi, oi, *at) {
                         Some(why) => Resolved::NotSubstituted(why),
                         None => vars_cache[&(at.cluster, at.ks)].resolve(e, src, false),
@@ -560,7 +634,9 @@ pub fn inlay_hints(a: &Analysis, file: &RelPath, range: TextRange, cluster: Opti
                 let tooltip = rows
                     .iter()
                     .zip(&places)
-                    .map(|((label, r, strict), at)| format!("{label}: {}", long(r, vars_cache.get(&(at.cluster, at.ks)), &e.name, *strict)))
+                    .map(|((label, r, strict), at)| {
+                        format!("{label}: {}", long(r, vars_cache.get(&(at.cluster, at.ks)), &e.name, *strict))
+                    })
                     .collect::<Vec<_>>()
                     .join("\n");
                 let mut shorts: Vec<(String, bool)> = rows.iter().map(|(_, r, _)| short(r, &e.name)).collect();
@@ -575,7 +651,11 @@ pub fn inlay_hints(a: &Analysis, file: &RelPath, range: TextRange, cluster: Opti
                     let mut values: Vec<&mut String> = shorts.iter_mut().filter(|s| s.1).map(|s| &mut s.0).collect();
                     abbreviate(&mut values);
                     let budget = (80 / rows.len()).max(12);
-                    rows.iter().zip(&shorts).map(|((label, _, _), (s, _))| format!("{label}: {}", preview(s, budget))).collect::<Vec<_>>().join(" · ")
+                    rows.iter()
+                        .zip(&shorts)
+                        .map(|((label, _, _), (s, _))| format!("{label}: {}", preview(s, budget)))
+                        .collect::<Vec<_>>()
+                        .join(" · ")
                 };
                 out.push(InlayHint { offset: e.range.end, label, tooltip: Some(tooltip) });
             }

@@ -143,7 +143,9 @@ impl<'a> Vars<'a> {
 
     fn lookup(&self, name: &str, mode: Mode) -> Lookup<'_> {
         match self.bindings.vars.get(name) {
-            Some(Binding { value: Value::Known(v), .. }) => Lookup::Set(self.stripped.get(name).map_or(v.as_str(), String::as_str)),
+            Some(Binding { value: Value::Known(v), .. }) => {
+                Lookup::Set(self.stripped.get(name).map_or(v.as_str(), String::as_str))
+            }
             Some(Binding { value: Value::Secret, .. }) => match mode {
                 Mode::Masked => Lookup::Unknown,
                 Mode::Revealed => self.secrets.get(name).map_or(Lookup::Unknown, |v| Lookup::Set(v)),
@@ -162,7 +164,10 @@ impl<'a> Vars<'a> {
     /// Why a name's value cannot be known, and whether it comes from a Secret.
     fn unknown_reason(&self, name: &str) -> (String, bool) {
         match self.bindings.vars.get(name) {
-            Some(b) => (format!("`{name}` comes from {}, whose value is not in the repository", b.from), b.from.starts_with("Secret ")),
+            Some(b) => (
+                format!("`{name}` comes from {}, whose value is not in the repository", b.from),
+                b.from.starts_with("Secret "),
+            ),
             None => (
                 format!("`{name}` may come from {}, whose keys cannot be read", self.bindings.opaque.join(", ")),
                 self.bindings.opaque.iter().all(|o| o.starts_with("Secret ")),
@@ -178,7 +183,11 @@ impl<'a> Vars<'a> {
         }
         if let Some((name, _)) = ev.undefined.first() {
             let empty = matches!(self.lookup(name, Mode::Masked), Lookup::Set(""));
-            return if empty { Resolved::Empty(name.clone()) } else { Resolved::Unset { name: name.clone(), lenient: ev.text } };
+            return if empty {
+                Resolved::Empty(name.clone())
+            } else {
+                Resolved::Unset { name: name.clone(), lenient: ev.text }
+            };
         }
         if let Some(t) = ev.text {
             let unset_or_empty = matches!(self.lookup(&expr.name, Mode::Masked), Lookup::Unset | Lookup::Set(""));
@@ -221,7 +230,11 @@ fn secret_value(a: &Analysis, name: &str, b: &Binding) -> Option<String> {
             let Some(entries) = root.get(field).and_then(Node::as_map) else { continue };
             if let Some((_, v)) = entries.iter().find(|(k, _)| k.range == origin.range) {
                 let s = v.as_str().unwrap_or("");
-                return if base64 { decode_base64(s).and_then(|b| String::from_utf8(b).ok()) } else { Some(s.to_string()) };
+                return if base64 {
+                    decode_base64(s).and_then(|b| String::from_utf8(b).ok())
+                } else {
+                    Some(s.to_string())
+                };
             }
         }
     }
@@ -239,7 +252,11 @@ fn secret_value(a: &Analysis, name: &str, b: &Binding) -> Option<String> {
             if e.range == origin.range {
                 let p = f.path.parent().join(e.as_str()?)?;
                 let text = a.snapshot.aux_texts.get(&p)?;
-                return text.lines().filter_map(|l| l.trim().split_once('=')).find(|(k, _)| k.trim() == name).map(|(_, v)| v.to_string());
+                return text
+                    .lines()
+                    .filter_map(|l| l.trim().split_once('='))
+                    .find(|(k, _)| k.trim() == name)
+                    .map(|(_, v)| v.to_string());
             }
         }
     }
@@ -306,7 +323,10 @@ pub fn render(a: &Analysis, file: &RelPath, cluster: &str, show_secrets: bool) -
     let snap = &*a.snapshot;
     let Some(ci) = a.project.clusters.iter().position(|c| c.name == cluster) else {
         let names: Vec<&str> = a.project.clusters.iter().map(|c| c.name.as_str()).collect();
-        return Err(format!("no cluster named `{cluster}`; clusters found: {}", if names.is_empty() { "none".into() } else { names.join(", ") }));
+        return Err(format!(
+            "no cluster named `{cluster}`; clusters found: {}",
+            if names.is_empty() { "none".into() } else { names.join(", ") }
+        ));
     };
     let Some(fi) = snap.file_idx(file) else {
         return Err(format!("{file} is not a manifest of the workspace (not a .yaml/.yml file, ignored by .gitignore, or not below the root)"));
@@ -325,7 +345,11 @@ pub fn render(a: &Analysis, file: &RelPath, cluster: &str, show_secrets: bool) -
         let mut by: Vec<&str> = applied.iter().flatten().map(|x| a.project.clusters[x.cluster].name.as_str()).collect();
         by.sort_unstable();
         by.dedup();
-        let who = if by.is_empty() { "no cluster applies it".to_string() } else { format!("it is applied by {}", by.join(", ")) };
+        let who = if by.is_empty() {
+            "no cluster applies it".to_string()
+        } else {
+            format!("it is applied by {}", by.join(", "))
+        };
         return Err(format!("cluster `{cluster}` does not apply {file}; {who}"));
     }
 
@@ -345,13 +369,22 @@ pub fn render(a: &Analysis, file: &RelPath, cluster: &str, show_secrets: bool) -
         let Some(&oi) = obj_of_doc.get(&di) else { continue };
         let Some(at) = here[oi] else {
             dropped.push(di);
-            notes.left_out.push(format!("document {} ({}, source line {})", di + 1, describe_object(f, oi), line(f.root(&f.objects[oi]).range.start)));
+            notes.left_out.push(format!(
+                "document {} ({}, source line {})",
+                di + 1,
+                describe_object(f, oi),
+                line(f.root(&f.objects[oi]).range.start)
+            ));
             continue;
         };
         if !kss_used.contains(&at.ks) {
             kss_used.push(at.ks);
         }
-        let others: Vec<String> = applied[oi].iter().filter(|x| x.cluster == ci && x.ks != at.ks).map(|x| c.kss[x.ks as usize].id.to_string()).collect();
+        let others: Vec<String> = applied[oi]
+            .iter()
+            .filter(|x| x.cluster == ci && x.ks != at.ks)
+            .map(|x| c.kss[x.ks as usize].id.to_string())
+            .collect();
         if !others.is_empty() {
             notes.other.push(format!(
                 "{} is also applied by Flux Kustomization {}; shown as {} applies it",
@@ -367,7 +400,10 @@ pub fn render(a: &Analysis, file: &RelPath, cluster: &str, show_secrets: bool) -
             for field in ["data", "stringData"] {
                 for (_, v) in root.get(field).and_then(Node::as_map).unwrap_or(&[]) {
                     let inside = root.range.start <= v.range.start && v.range.end <= root.range.end;
-                    if inside && !v.range.is_empty() && !masked.iter().any(|m| m.start <= v.range.start && v.range.end <= m.end) {
+                    if inside
+                        && !v.range.is_empty()
+                        && !masked.iter().any(|m| m.start <= v.range.start && v.range.end <= m.end)
+                    {
                         edits.insert(v.range.start, (v.range.end, format!("'{SECRET_MASK}'")));
                         masked.push(v.range.clone());
                         notes.masked = true;
@@ -377,7 +413,11 @@ pub fn render(a: &Analysis, file: &RelPath, cluster: &str, show_secrets: bool) -
         }
         if let Some(why) = substitution_off(a, fi, oi, at) {
             if !f.objects[oi].subst_sites.is_empty() {
-                notes.other.push(format!("{} (source line {}) is left as written: {why}", describe_object(f, oi), line(root.range.start)));
+                notes.other.push(format!(
+                    "{} (source line {}) is left as written: {why}",
+                    describe_object(f, oi),
+                    line(root.range.start)
+                ));
             }
             continue;
         }
@@ -395,11 +435,17 @@ pub fn render(a: &Analysis, file: &RelPath, cluster: &str, show_secrets: bool) -
             }
             let scan = subst::scan(raw);
             if let Some(e) = scan.errors.iter().find(|e| e.fatal) {
-                notes.errors.push(format!("source line {}: {}; Flux fails Flux Kustomization {}", line(n.range.start + e.range.start), e.message, ks.id));
+                notes.errors.push(format!(
+                    "source line {}: {}; Flux fails Flux Kustomization {}",
+                    line(n.range.start + e.range.start),
+                    e.message,
+                    ks.id
+                ));
                 continue;
             }
             // Edits inside this scalar, relative to it.
-            let mut local: Vec<(std::ops::Range<usize>, String)> = scan.escapes.iter().map(|r| (r.clone(), "$".to_string())).collect();
+            let mut local: Vec<(std::ops::Range<usize>, String)> =
+                scan.escapes.iter().map(|r| (r.clone(), "$".to_string())).collect();
             let mut has_mask = false;
             for e in &scan.exprs {
                 let src = &raw[e.range.clone()];
@@ -407,7 +453,9 @@ pub fn render(a: &Analysis, file: &RelPath, cluster: &str, show_secrets: bool) -
                 let new = match vars.resolve(e, src, show_secrets) {
                     Resolved::Value(v) | Resolved::Default(v) => Some(v),
                     Resolved::Empty(name) => {
-                        notes.warnings.push(format!("source line {at_line}: `{name}` is set to \"\"; Flux substitutes an empty string"));
+                        notes.warnings.push(format!(
+                            "source line {at_line}: `{name}` is set to \"\"; Flux substitutes an empty string"
+                        ));
                         Some(String::new())
                     }
                     Resolved::Unset { name, lenient } => {
@@ -468,10 +516,17 @@ pub fn render(a: &Analysis, file: &RelPath, cluster: &str, show_secrets: bool) -
     }
 
     let mut out = String::new();
-    let _ = writeln!(out, "# gitops-lsp render: {file} in cluster {cluster}, as Flux applies it after postBuild substitution");
+    let _ = writeln!(
+        out,
+        "# gitops-lsp render: {file} in cluster {cluster}, as Flux applies it after postBuild substitution"
+    );
     for &k in &kss_used {
         let ks = &c.kss[k as usize];
-        let how = if ks.bindings.enabled { format!("variables from {}", variable_sources(ks)) } else { "no substitution (no postBuild variables)".into() };
+        let how = if ks.bindings.enabled {
+            format!("variables from {}", variable_sources(ks))
+        } else {
+            "no substitution (no postBuild variables)".into()
+        };
         let _ = writeln!(out, "# applied by Flux Kustomization {}: {how}", ks.id);
     }
     if notes.masked {

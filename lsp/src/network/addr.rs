@@ -65,7 +65,11 @@ impl AddrRange {
     }
     /// The common part of two ranges.
     pub fn intersection(&self, o: &AddrRange) -> Option<AddrRange> {
-        self.overlaps(o).then(|| AddrRange { family: self.family, first: self.first.max(o.first), last: self.last.min(o.last) })
+        self.overlaps(o).then(|| AddrRange {
+            family: self.family,
+            first: self.first.max(o.first),
+            last: self.last.min(o.last),
+        })
     }
     /// How many addresses (saturates at `u128::MAX` for all of IPv6).
     pub fn size(&self) -> u128 {
@@ -95,7 +99,10 @@ pub enum AddrError {
     NotAnAddress(String),
     NotACidr(String),
     /// A CIDR with bits set after the prefix: `10.0.0.1/24` (`10.0.0.0/24` meant?).
-    HostBits { text: String, network: IpNet },
+    HostBits {
+        text: String,
+        network: IpNet,
+    },
     /// `start` after `stop`, or of different families.
     BadRange(String),
 }
@@ -105,8 +112,12 @@ impl std::fmt::Display for AddrError {
         match self {
             AddrError::NotAnAddress(t) => write!(f, "`{t}` is not an IP address"),
             AddrError::NotACidr(t) => write!(f, "`{t}` is not a CIDR (address/prefix length)"),
-            AddrError::HostBits { text, network } => write!(f, "`{text}` has host bits set after the prefix; the network is `{network}`"),
-            AddrError::BadRange(t) => write!(f, "`{t}` is not a range: its start is after its end, or they are of different families"),
+            AddrError::HostBits { text, network } => {
+                write!(f, "`{text}` has host bits set after the prefix; the network is `{network}`")
+            }
+            AddrError::BadRange(t) => {
+                write!(f, "`{t}` is not a range: its start is after its end, or they are of different families")
+            }
         }
     }
 }

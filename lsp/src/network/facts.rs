@@ -81,7 +81,10 @@ impl Pool {
     /// The addresses of a block this pool hands out.
     pub fn usable(&self, b: &Block) -> Option<AddrRange> {
         let mut r = b.range;
-        if self.kind == PoolKind::Cilium && !self.allow_first_last && b.net.as_ref().is_some_and(addr::reserves_first_last) {
+        if self.kind == PoolKind::Cilium
+            && !self.allow_first_last
+            && b.net.as_ref().is_some_and(addr::reserves_first_last)
+        {
             r.first += 1;
             r.last -= 1;
         }
@@ -106,7 +109,13 @@ impl Selector {
         }
         for e in n.get("matchExpressions").and_then(Node::as_seq).unwrap_or(&[]) {
             let (Some(k), Some(op)) = (e.str_at(&["key"]), e.str_at(&["operator"])) else { continue };
-            let vals = e.get("values").and_then(Node::as_seq).unwrap_or(&[]).iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+            let vals = e
+                .get("values")
+                .and_then(Node::as_seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
             s.exprs.push((k.to_string(), op.to_string(), vals));
         }
         s
@@ -260,12 +269,25 @@ pub fn collect_cluster(a: &Analysis, c: &Cluster) -> ClusterNet {
         let f = snap.file(l.file);
         let o = &f.objects[l.obj as usize];
         let ks = &c.kss[pl.ks as usize];
-        let cx = Cx { f, fi: l.file, b: &ks.bindings, subst: ks.bindings.enabled && !pl.subst_disabled && !o.subst_disabled };
+        let cx = Cx {
+            f,
+            fi: l.file,
+            b: &ks.bindings,
+            subst: ks.bindings.enabled && !pl.subst_disabled && !o.subst_disabled,
+        };
         let root = f.root(o);
-        let Some(name) = root.at(&["metadata", "name"]).and_then(|n| cx.text(n)).map(|t| format!("{}{}{}", pl.name_prefix, t.value, pl.name_suffix)) else {
+        let Some(name) = root
+            .at(&["metadata", "name"])
+            .and_then(|n| cx.text(n))
+            .map(|t| format!("{}{}{}", pl.name_prefix, t.value, pl.name_suffix))
+        else {
             continue;
         };
-        let ns = pl.namespace.as_deref().map(str::to_string).or_else(|| root.at(&["metadata", "namespace"]).and_then(|n| cx.text(n)).map(|t| t.value));
+        let ns = pl
+            .namespace
+            .as_deref()
+            .map(str::to_string)
+            .or_else(|| root.at(&["metadata", "namespace"]).and_then(|n| cx.text(n)).map(|t| t.value));
         let id = ObjId { loc: l, name, ns };
         match (o.group(), o.kind.as_str()) {
             ("cilium.io", "CiliumLoadBalancerIPPool") => cx.cilium_pool(root, &id, &mut net),
@@ -409,10 +431,18 @@ impl Cx<'_> {
                 };
                 match AddrRange::new(first, last) {
                     Some(r) => {
-                        let whole = Src { range: src.range.start..b.get("stop").map_or(src.range.end, |s| self.src(s).range.end), ..src };
+                        let whole = Src {
+                            range: src.range.start..b.get("stop").map_or(src.range.end, |s| self.src(s).range.end),
+                            ..src
+                        };
                         blocks.push(Block { range: r, net: None, src: whole });
                     }
-                    None => self.addr_problem(net, src, &AddrError::BadRange(format!("{first}-{last}")), "pool block start/stop"),
+                    None => self.addr_problem(
+                        net,
+                        src,
+                        &AddrError::BadRange(format!("{first}-{last}")),
+                        "pool block start/stop",
+                    ),
                 }
             }
         }
@@ -420,8 +450,22 @@ impl Cx<'_> {
         let disabled = flag("disabled").is_some_and(|v| v == "true");
         let allow_first_last = flag("allowFirstLastIPs").is_some_and(|v| v.eq_ignore_ascii_case("yes"));
         let selector = at("serviceSelector").map(Selector::read);
-        let at = root.at(&["metadata", "name"]).map(|n| self.src(n)).unwrap_or(Src { file: self.fi, range: 0..0, var: None, origin: None });
-        net.pools.push(Pool { kind: PoolKind::Cilium, name: id.name.clone(), obj: id.loc, at, blocks, disabled, selector, allow_first_last });
+        let at = root.at(&["metadata", "name"]).map(|n| self.src(n)).unwrap_or(Src {
+            file: self.fi,
+            range: 0..0,
+            var: None,
+            origin: None,
+        });
+        net.pools.push(Pool {
+            kind: PoolKind::Cilium,
+            name: id.name.clone(),
+            obj: id.loc,
+            at,
+            blocks,
+            disabled,
+            selector,
+            allow_first_last,
+        });
     }
 
     fn metallb_pool(&self, root: &Node, id: &ObjId, net: &mut ClusterNet) {
@@ -433,12 +477,26 @@ impl Cx<'_> {
                 Err(e) => self.addr_problem(net, t.src, &e, "IPAddressPool address"),
             }
         }
-        let at = root.at(&["metadata", "name"]).map(|n| self.src(n)).unwrap_or(Src { file: self.fi, range: 0..0, var: None, origin: None });
+        let at = root.at(&["metadata", "name"]).map(|n| self.src(n)).unwrap_or(Src {
+            file: self.fi,
+            range: 0..0,
+            var: None,
+            origin: None,
+        });
         let name = match &id.ns {
             Some(ns) => format!("{ns}/{}", id.name),
             None => id.name.clone(),
         };
-        net.pools.push(Pool { kind: PoolKind::MetalLb, name, obj: id.loc, at, blocks, disabled: false, selector: None, allow_first_last: true });
+        net.pools.push(Pool {
+            kind: PoolKind::MetalLb,
+            name,
+            obj: id.loc,
+            at,
+            blocks,
+            disabled: false,
+            selector: None,
+            allow_first_last: true,
+        });
     }
 
     /// Comma-separated addresses of one annotation value.
@@ -545,7 +603,12 @@ impl Cx<'_> {
             _ => {
                 let via = t.src.var.as_ref().map(|v| format!(" (from `${{{v}}}`)")).unwrap_or_default();
                 let field = if local { "localASN" } else { "peerASN" };
-                self.problem(net, codes::INVALID_ASN, t.src, format!("{field} `{}` of {what} is not an AS number (1 to 4294967295){via}", t.value));
+                self.problem(
+                    net,
+                    codes::INVALID_ASN,
+                    t.src,
+                    format!("{field} `{}` of {what} is not an AS number (1 to 4294967295){via}", t.value),
+                );
             }
         }
     }
@@ -595,7 +658,8 @@ impl Cx<'_> {
 
     fn helm_release(&self, root: &Node, id: &ObjId, _placed_ns: bool, net: &mut ClusterNet) {
         let Some(values) = root.at(&["spec", "values"]) else { return };
-        let target_ns = root.at(&["spec", "targetNamespace"]).and_then(|n| self.text(n)).map(|t| t.value).or_else(|| id.ns.clone());
+        let target_ns =
+            root.at(&["spec", "targetNamespace"]).and_then(|n| self.text(n)).map(|t| t.value).or_else(|| id.ns.clone());
         let what = id.display("HelmRelease");
         // Service annotations wherever a chart takes them.
         let mut stack: Vec<(&Node, Option<&Node>)> = vec![(values, None)];
@@ -631,8 +695,20 @@ impl Cx<'_> {
         }
         let name = values.at(&["cluster", "name"]).and_then(|n| self.text(n));
         let id_val = values.at(&["cluster", "id"]).and_then(|n| self.text(n));
-        let max_connected = values.at(&["clustermesh", "maxConnectedClusters"]).and_then(|n| self.text(n)).and_then(|t| t.value.trim().parse().ok()).unwrap_or(255);
-        let mut mesh = Mesh { obj: id.loc, what: what.clone(), name: None, id: None, max_connected, pod_cidrs: Vec::new(), native_routing: None };
+        let max_connected = values
+            .at(&["clustermesh", "maxConnectedClusters"])
+            .and_then(|n| self.text(n))
+            .and_then(|t| t.value.trim().parse().ok())
+            .unwrap_or(255);
+        let mut mesh = Mesh {
+            obj: id.loc,
+            what: what.clone(),
+            name: None,
+            id: None,
+            max_connected,
+            pod_cidrs: Vec::new(),
+            native_routing: None,
+        };
         if let Some(t) = name {
             let v = &t.value;
             let valid = !v.is_empty()
@@ -661,7 +737,12 @@ impl Cx<'_> {
                 _ => {
                     let via = t.src.var.as_ref().map(|x| format!(" (from `${{{x}}}`)")).unwrap_or_default();
                     let hint = if max == 255 { " (up to 511 with clustermesh.maxConnectedClusters: 511)" } else { "" };
-                    self.problem(net, codes::CLUSTERMESH_ID_INVALID, t.src, format!("cluster.id `{}` of {what} is outside 1..{max}{hint}{via}", t.value));
+                    self.problem(
+                        net,
+                        codes::CLUSTERMESH_ID_INVALID,
+                        t.src,
+                        format!("cluster.id `{}` of {what} is outside 1..{max}{hint}{via}", t.value),
+                    );
                 }
             }
         }
@@ -685,5 +766,6 @@ fn is_cilium(root: &Node) -> bool {
 }
 
 fn uses_clustermesh(values: &Node) -> bool {
-    values.str_at(&["clustermesh", "useAPIServer"]) == Some("true") || values.str_at(&["clustermesh", "config", "enabled"]) == Some("true")
+    values.str_at(&["clustermesh", "useAPIServer"]) == Some("true")
+        || values.str_at(&["clustermesh", "config", "enabled"]) == Some("true")
 }

@@ -159,7 +159,10 @@ impl Cx<'_> {
                         common
                     );
                     let d = self.diag(codes::IP_POOL_OVERLAP, &bj.src, msg);
-                    out.push(self.related(d, &bi.src, format!("{} {} block {}", pi.kind.label(), pi.name, bi.range)).cluster(&n.cluster));
+                    out.push(
+                        self.related(d, &bi.src, format!("{} {} block {}", pi.kind.label(), pi.name, bi.range))
+                            .cluster(&n.cluster),
+                    );
                 }
             }
         }
@@ -222,7 +225,10 @@ impl Cx<'_> {
                         py.name
                     );
                     let d = self.diag(codes::IP_POOL_OVERLAP, &bx.src, msg);
-                    out.push(self.related(d, &by.src, format!("{} {} in cluster {other}", py.kind.label(), py.name)).cluster(&x.cluster));
+                    out.push(
+                        self.related(d, &by.src, format!("{} {} in cluster {other}", py.kind.label(), py.name))
+                            .cluster(&x.cluster),
+                    );
                 }
             }
         }
@@ -246,7 +252,9 @@ impl Cx<'_> {
                     if nx.value == ny.value {
                         let msg = format!("ClusterMesh cluster.name `{}` is also the name of cluster {other}; meshed clusters need distinct names", nx.value);
                         let d = self.diag(codes::CLUSTERMESH_NAME_DUPLICATE, &nx.src, msg);
-                        out.push(self.related(d, &ny.src, format!("cluster.name in cluster {other}")).cluster(&x.cluster));
+                        out.push(
+                            self.related(d, &ny.src, format!("cluster.name in cluster {other}")).cluster(&x.cluster),
+                        );
                     }
                 }
                 if let (Some((ix, sx)), Some((iy, sy))) = (&mx.id, &my.id) {
@@ -257,7 +265,9 @@ impl Cx<'_> {
                     }
                 }
                 for (cx, sx) in &mx.pod_cidrs {
-                    if let Some((cy, sy)) = my.pod_cidrs.iter().find(|(c, _)| AddrRange::of_net(c).overlaps(&AddrRange::of_net(cx))) {
+                    if let Some((cy, sy)) =
+                        my.pod_cidrs.iter().find(|(c, _)| AddrRange::of_net(c).overlaps(&AddrRange::of_net(cx)))
+                    {
                         let msg = format!("pod CIDR {cx} overlaps pod CIDR {cy} of cluster {other}; routed or meshed clusters need disjoint pod CIDRs");
                         let d = self.diag(codes::POD_CIDR_OVERLAP, sx, msg);
                         out.push(self.related(d, sy, format!("pod CIDR of cluster {other}")).cluster(&x.cluster));
@@ -278,7 +288,10 @@ impl Cx<'_> {
                     if let Some(b) = p.blocks.iter().find(|b| b.range.overlaps(&r)) {
                         let msg = format!("pod CIDR {c} overlaps {} {}{where_} (block {}): pods and LoadBalancer addresses would collide", p.kind.label(), p.name, b.range);
                         let d = self.diag(codes::POD_CIDR_OVERLAP, s, msg);
-                        out.push(self.related(d, &b.src, format!("{} {}{where_}", p.kind.label(), p.name)).cluster(&x.cluster));
+                        out.push(
+                            self.related(d, &b.src, format!("{} {}{where_}", p.kind.label(), p.name))
+                                .cluster(&x.cluster),
+                        );
                     }
                 }
             }
@@ -293,13 +306,23 @@ fn shares(a: &Request, b: &Request) -> bool {
 
 /// Why no enabled pool of the cluster can give `r` its address; `None` when one can.
 fn why_not_served(n: &ClusterNet, r: &Request, kind: PoolKind) -> Option<String> {
-    let pools: Vec<&Pool> = n.pools.iter().filter(|p| p.kind == kind && p.blocks.iter().any(|b| b.range.contains(r.addr))).collect();
+    let pools: Vec<&Pool> =
+        n.pools.iter().filter(|p| p.kind == kind && p.blocks.iter().any(|b| b.range.contains(r.addr))).collect();
     if pools.is_empty() {
-        let names: Vec<String> = n.pools.iter().filter(|p| p.kind == kind).map(|p| {
-            let ranges: Vec<String> = p.blocks.iter().map(|b| b.range.to_string()).collect();
-            format!("{} {}", p.name, ranges.join(", "))
-        }).collect();
-        return Some(format!("is outside every {} of this cluster ({}): it never gets an address", kind.label(), names.join("; ")));
+        let names: Vec<String> = n
+            .pools
+            .iter()
+            .filter(|p| p.kind == kind)
+            .map(|p| {
+                let ranges: Vec<String> = p.blocks.iter().map(|b| b.range.to_string()).collect();
+                format!("{} {}", p.name, ranges.join(", "))
+            })
+            .collect();
+        return Some(format!(
+            "is outside every {} of this cluster ({}): it never gets an address",
+            kind.label(),
+            names.join("; ")
+        ));
     }
     let mut why = Vec::new();
     for p in &pools {

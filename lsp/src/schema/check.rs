@@ -43,7 +43,14 @@ pub fn diagnostics(a: &Analysis) -> Vec<Diagnostic> {
         if let Some(root) = f.kustomization() {
             let kind = root.str_at(&["kind"]).unwrap_or("Kustomization");
             if let Some(k) = schemas.catalog.kind("kustomize.config.k8s.io", kind) {
-                let mut w = Walk { cat: schemas.catalog, f, placed: false, skip_literal: None, deferred: Vec::new(), out: &mut out };
+                let mut w = Walk {
+                    cat: schemas.catalog,
+                    f,
+                    placed: false,
+                    skip_literal: None,
+                    deferred: Vec::new(),
+                    out: &mut out,
+                };
                 w.node(root, &k.schema, 0..0, "");
             }
             continue;
@@ -87,7 +94,14 @@ pub fn diagnostics(a: &Analysis) -> Vec<Diagnostic> {
             } else {
                 None
             };
-            let mut w = Walk { cat: schemas.catalog, f, placed: !ctx.is_empty(), skip_literal, deferred: Vec::new(), out: &mut out };
+            let mut w = Walk {
+                cat: schemas.catalog,
+                f,
+                placed: !ctx.is_empty(),
+                skip_literal,
+                deferred: Vec::new(),
+                out: &mut out,
+            };
             w.node(root, &k.schema, kind_at, "");
             let deferred = std::mem::take(&mut w.deferred);
             for &(ci, ki, pl_disabled) in ctx {
@@ -153,18 +167,30 @@ impl<'a, 's> Walk<'a, 's, '_> {
                             None if s.open || s.ty == Ty::Any => {}
                             None => {
                                 let names: Vec<&str> = s.props.iter().map(|(k, _)| &**k).collect();
-                                let hint = closest(key, &names).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
-                                let whereat = if path.is_empty() { "at the top level".to_string() } else { format!("in `{path}`") };
+                                let hint =
+                                    closest(key, &names).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
+                                let whereat = if path.is_empty() {
+                                    "at the top level".to_string()
+                                } else {
+                                    format!("in `{path}`")
+                                };
                                 let msg = format!("unknown field `{key}` {whereat}: the schema does not have it, so the API server drops or rejects it{hint}");
-                                self.out.push(Diagnostic::new(codes::UNKNOWN_FIELD, &self.f.path, k.range.clone(), msg));
+                                self.out.push(Diagnostic::new(
+                                    codes::UNKNOWN_FIELD,
+                                    &self.f.path,
+                                    k.range.clone(),
+                                    msg,
+                                ));
                             }
                         }
                     }
                     if self.placed {
                         for (pk, p) in &s.props {
                             if p.required && !entries.iter().any(|(k, _)| k.as_str() == Some(&**pk)) {
-                                let whereat = if path.is_empty() { "this object".to_string() } else { format!("`{path}`") };
-                                let msg = format!("{whereat} lacks the required field `{pk}`{}", doc_suffix(self.cat, p));
+                                let whereat =
+                                    if path.is_empty() { "this object".to_string() } else { format!("`{path}`") };
+                                let msg =
+                                    format!("{whereat} lacks the required field `{pk}`{}", doc_suffix(self.cat, p));
                                 self.out.push(Diagnostic::new(codes::MISSING_REQUIRED, &self.f.path, at.clone(), msg));
                             }
                         }
@@ -231,7 +257,9 @@ fn doc_suffix(cat: &Catalog, p: &Schema) -> String {
 
 /// What type a substituted single-line value has once Flux's build is parsed again.
 fn arrives_as(sc: &Scalar, value: &str) -> ScalarType {
-    let multi_line = matches!(sc.style, ScalarStyle::Literal | ScalarStyle::Folded) || sc.value.contains('\n') || value.contains('\n');
+    let multi_line = matches!(sc.style, ScalarStyle::Literal | ScalarStyle::Folded)
+        || sc.value.contains('\n')
+        || value.contains('\n');
     if multi_line || !plain_safe(&sc.value) {
         return ScalarType::Str;
     }
@@ -253,7 +281,16 @@ fn plain_safe(v: &str) -> bool {
 /// A scalar's value against its field: type, then enum. `source` is the text before
 /// substitution, when there was one.
 #[allow(clippy::too_many_arguments)]
-fn value_problem(cat: &Catalog, f: &FileModel, n: &Node, s: &Schema, path: &str, ty: ScalarType, value: &str, source: Option<&str>) -> Option<Diagnostic> {
+fn value_problem(
+    cat: &Catalog,
+    f: &FileModel,
+    n: &Node,
+    s: &Schema,
+    path: &str,
+    ty: ScalarType,
+    value: &str,
+    source: Option<&str>,
+) -> Option<Diagnostic> {
     if ty == ScalarType::Null {
         return None;
     }
@@ -289,7 +326,10 @@ fn value_problem(cat: &Catalog, f: &FileModel, n: &Node, s: &Schema, path: &str,
         let names: Vec<&str> = s.enum_values.iter().map(|e| &**e).collect();
         let hint = closest(value, &names).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
         let from = source.map(|s| format!("`{s}` becomes `{value}` here, but ")).unwrap_or_default();
-        let msg = format!("{from}`{key}` must be one of {}: `{value}` is not{hint}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "));
+        let msg = format!(
+            "{from}`{key}` must be one of {}: `{value}` is not{hint}",
+            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        );
         return Some(Diagnostic::new(codes::INVALID_ENUM, &f.path, n.range.clone(), msg));
     }
     None
@@ -373,7 +413,12 @@ fn refs_of<'n>(o: &Object, root: &'n Node) -> Vec<RefAt<'n>> {
             NodeKind::Map(entries) => {
                 for (k, v) in entries {
                     if k.as_str() == Some("storageClassName") && v.as_scalar().is_some() {
-                        out.push(RefAt { field: "storageClassName", kind: "StorageClass".into(), name: v, namespace: None });
+                        out.push(RefAt {
+                            field: "storageClassName",
+                            kind: "StorageClass".into(),
+                            name: v,
+                            namespace: None,
+                        });
                     } else {
                         walk(v, out);
                     }
@@ -400,9 +445,18 @@ fn dangling(a: &Analysis, c: &Cluster, out: &mut Vec<Diagnostic>) {
         let f = snap.file(l.file);
         let o = &f.objects[l.obj as usize];
         let b = &c.kss[pl.ks as usize].bindings;
-        let name = o.name.as_deref().and_then(|n| if pl.subst_disabled || o.subst_disabled { Some(n.to_string()) } else { b.apply(n) });
+        let name = o.name.as_deref().and_then(|n| {
+            if pl.subst_disabled || o.subst_disabled {
+                Some(n.to_string())
+            } else {
+                b.apply(n)
+            }
+        });
         match name {
-            Some(n) if !pl.name_replaced => have.entry(o.kind.as_str()).or_default().push((pl.namespace.as_deref(), format!("{}{n}{}", pl.name_prefix, pl.name_suffix))),
+            Some(n) if !pl.name_replaced => have
+                .entry(o.kind.as_str())
+                .or_default()
+                .push((pl.namespace.as_deref(), format!("{}{n}{}", pl.name_prefix, pl.name_suffix))),
             _ => {
                 unknowable.insert(o.kind.as_str());
             }
@@ -429,8 +483,14 @@ fn dangling(a: &Analysis, c: &Cluster, out: &mut Vec<Diagnostic>) {
             let Some(defined) = have.get(r.kind.as_str()) else { continue };
             let Some(name) = text(r.name).filter(|n| !n.is_empty() && !n.contains("${")) else { continue };
             let cluster_scoped = CLUSTER_SCOPED.contains(&r.kind.as_str());
-            let ns: Option<String> = if cluster_scoped { None } else { r.namespace.and_then(text).or_else(|| pl.namespace.as_deref().map(str::to_string)) };
-            let found = defined.iter().any(|(dns, dn)| *dn == name && (cluster_scoped || ns.is_none() || dns.is_none() || dns.map(str::to_string) == ns));
+            let ns: Option<String> = if cluster_scoped {
+                None
+            } else {
+                r.namespace.and_then(text).or_else(|| pl.namespace.as_deref().map(str::to_string))
+            };
+            let found = defined.iter().any(|(dns, dn)| {
+                *dn == name && (cluster_scoped || ns.is_none() || dns.is_none() || dns.map(str::to_string) == ns)
+            });
             if found || !seen.insert((l.file, r.name.range.start, name.clone())) {
                 continue;
             }

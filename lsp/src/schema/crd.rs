@@ -16,7 +16,9 @@ pub fn repo_kinds(snap: &Snapshot) -> Vec<KindSchema> {
             }
             let root = f.root(o);
             let Some(spec) = root.get("spec") else { continue };
-            let (Some(group), Some(kind)) = (spec.str_at(&["group"]), spec.str_at(&["names", "kind"])) else { continue };
+            let (Some(group), Some(kind)) = (spec.str_at(&["group"]), spec.str_at(&["names", "kind"])) else {
+                continue;
+            };
             let namespaced = spec.str_at(&["scope"]) != Some("Cluster");
             for v in spec.get("versions").and_then(Node::as_seq).unwrap_or(&[]) {
                 let Some(name) = v.str_at(&["name"]) else { continue };
@@ -26,9 +28,13 @@ pub fn repo_kinds(snap: &Snapshot) -> Vec<KindSchema> {
                 };
                 // apiVersion, kind and metadata are implied by Kubernetes.
                 schema.ty = Ty::Object;
-                for (k, doc) in [("apiVersion", "The API group and version of this object."), ("kind", "The kind of object.")] {
+                for (k, doc) in
+                    [("apiVersion", "The API group and version of this object."), ("kind", "The kind of object.")]
+                {
                     if schema.prop(k).is_none() {
-                        schema.props.insert(0, (k.into(), Schema { ty: Ty::String, doc: doc.into(), ..Default::default() }));
+                        schema
+                            .props
+                            .insert(0, (k.into(), Schema { ty: Ty::String, doc: doc.into(), ..Default::default() }));
                     }
                 }
                 for (k, p) in schema.props.iter_mut() {
@@ -36,13 +42,27 @@ pub fn repo_kinds(snap: &Snapshot) -> Vec<KindSchema> {
                         p.required = true;
                     }
                     if &**k == "metadata" {
-                        *p = Schema { reference: Some("ObjectMeta".into()), required: true, doc: p.doc.clone(), ..Default::default() };
+                        *p = Schema {
+                            reference: Some("ObjectMeta".into()),
+                            required: true,
+                            doc: p.doc.clone(),
+                            ..Default::default()
+                        };
                     }
                 }
                 if schema.prop("metadata").is_none() {
-                    schema.props.push(("metadata".into(), Schema { reference: Some("ObjectMeta".into()), required: true, ..Default::default() }));
+                    schema.props.push((
+                        "metadata".into(),
+                        Schema { reference: Some("ObjectMeta".into()), required: true, ..Default::default() },
+                    ));
                 }
-                out.push(KindSchema { group: group.to_string(), kind: kind.to_string(), versions: vec![name.to_string()], namespaced, schema });
+                out.push(KindSchema {
+                    group: group.to_string(),
+                    kind: kind.to_string(),
+                    versions: vec![name.to_string()],
+                    namespaced,
+                    schema,
+                });
             }
         }
     }
@@ -75,7 +95,8 @@ pub fn from_openapi(n: &Node, depth: usize) -> Schema {
     if let Some(d) = n.get("default").and_then(Node::as_str) {
         s.default = Some(d.into());
     }
-    let required: Vec<&str> = n.get("required").and_then(Node::as_seq).unwrap_or(&[]).iter().filter_map(Node::as_str).collect();
+    let required: Vec<&str> =
+        n.get("required").and_then(Node::as_seq).unwrap_or(&[]).iter().filter_map(Node::as_str).collect();
     if let Some(props) = n.get("properties").and_then(Node::as_map) {
         for (k, v) in props {
             let Some(key) = k.as_str() else { continue };

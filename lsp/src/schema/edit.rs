@@ -136,9 +136,19 @@ fn cursor(text: &str, offset: usize) -> Option<Cursor> {
         }
     }
     let top = |k: &str| {
-        text[doc_start..doc_end].lines().find_map(|l| l.strip_prefix(k).and_then(|r| r.strip_prefix(':')).map(|v| v.trim().trim_matches(['"', '\'']).to_string()))
+        text[doc_start..doc_end].lines().find_map(|l| {
+            l.strip_prefix(k).and_then(|r| r.strip_prefix(':')).map(|v| v.trim().trim_matches(['"', '\'']).to_string())
+        })
     };
-    Some(Cursor { path: segs, col, value_of, word: word_start..word_end, siblings, api_version: top("apiVersion"), kind: top("kind") })
+    Some(Cursor {
+        path: segs,
+        col,
+        value_of,
+        word: word_start..word_end,
+        siblings,
+        api_version: top("apiVersion"),
+        kind: top("kind"),
+    })
 }
 
 fn with_schemas<T>(a: &Analysis, f: impl FnOnce(&Schemas) -> T) -> T {
@@ -146,7 +156,12 @@ fn with_schemas<T>(a: &Analysis, f: impl FnOnce(&Schemas) -> T) -> T {
     f(&Schemas { catalog: catalog(), repo: &repo })
 }
 
-fn kind_of<'s>(schemas: &'s Schemas, file: &RelPath, api_version: Option<&str>, kind: Option<&str>) -> Option<&'s KindSchema> {
+fn kind_of<'s>(
+    schemas: &'s Schemas,
+    file: &RelPath,
+    api_version: Option<&str>,
+    kind: Option<&str>,
+) -> Option<&'s KindSchema> {
     if crate::model::KUSTOMIZE_FILE_NAMES.contains(&file.file_name()) {
         return schemas.catalog.kind("kustomize.config.k8s.io", kind.unwrap_or("Kustomization"));
     }
@@ -179,7 +194,8 @@ fn markdown(cat: &Catalog, key: &str, field: &Schema) -> String {
         let _ = write!(md, "\n\n{doc}");
     }
     if !s.enum_values.is_empty() {
-        let _ = write!(md, "\n\nOne of: {}", s.enum_values.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", "));
+        let _ =
+            write!(md, "\n\nOne of: {}", s.enum_values.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", "));
     }
     if let Some(d) = field.default.as_ref().or(s.default.as_ref()) {
         let _ = write!(md, "\n\nDefault: `{d}`");
@@ -203,7 +219,9 @@ fn key_snippet(cat: &Catalog, key: &str, field: &Schema, col: usize) -> String {
         Ty::Map => format!("{key}:\n{pad}"),
         Ty::Array => {
             let item = s.items.as_deref().map(|i| cat.resolve(i).1);
-            let req: Vec<&str> = item.map(|i| i.props.iter().filter(|(_, p)| p.required).map(|(k, _)| &**k).collect()).unwrap_or_default();
+            let req: Vec<&str> = item
+                .map(|i| i.props.iter().filter(|(_, p)| p.required).map(|(k, _)| &**k).collect())
+                .unwrap_or_default();
             match req.split_first() {
                 Some((first, rest)) => {
                     let mut t = format!("{key}:\n{pad}- {first}: ");
@@ -232,7 +250,11 @@ pub fn complete_keys(a: &Analysis, file: &RelPath, offset: usize) -> Vec<Complet
     with_schemas(a, |schemas| {
         let cat = schemas.catalog;
         let mut items = Vec::new();
-        if cx.path.is_empty() && cx.kind.is_none() && cx.api_version.is_none() && !crate::model::KUSTOMIZE_FILE_NAMES.contains(&file.file_name()) {
+        if cx.path.is_empty()
+            && cx.kind.is_none()
+            && cx.api_version.is_none()
+            && !crate::model::KUSTOMIZE_FILE_NAMES.contains(&file.file_name())
+        {
             for k in schemas.all() {
                 for av in k.api_versions() {
                     items.push(CompletionItem {
@@ -315,7 +337,13 @@ pub fn complete_values(a: &Analysis, file: &RelPath, offset: usize) -> Vec<Compl
         let mut out: Vec<CompletionItem> = s
             .enum_values
             .iter()
-            .map(|e| item(e.to_string(), (default.map(|d| &**d) == Some(&**e)).then(|| "default".to_string()), Some(doc.to_string()).filter(|d| !d.is_empty())))
+            .map(|e| {
+                item(
+                    e.to_string(),
+                    (default.map(|d| &**d) == Some(&**e)).then(|| "default".to_string()),
+                    Some(doc.to_string()).filter(|d| !d.is_empty()),
+                )
+            })
             .collect();
         if s.ty == Ty::Boolean {
             for b in ["true", "false"] {
@@ -376,4 +404,3 @@ fn floor_char(text: &str, offset: usize) -> usize {
     }
     o
 }
-

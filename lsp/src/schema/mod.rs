@@ -185,15 +185,36 @@ impl Catalog {
             }
             for (kind, kj) in j.get("kinds").and_then(Json::as_object).into_iter().flatten() {
                 let group = kj.get("group").and_then(Json::as_str).map(str::to_string).unwrap_or_else(|| group.clone());
-                let versions: Vec<String> =
-                    kj.get("versions").and_then(Json::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect();
+                let versions: Vec<String> = kj
+                    .get("versions")
+                    .and_then(Json::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect();
                 let mut schema = Schema { ty: Ty::Object, doc: str_of(kj, "doc").into(), ..Schema::default() };
-                schema.props.push(("apiVersion".into(), Schema { ty: Ty::String, required: true, doc: "The API group and version of this object.".into(), ..Default::default() }));
-                schema.props.push(("kind".into(), Schema { ty: Ty::String, required: true, doc: "The kind of object.".into(), ..Default::default() }));
+                schema.props.push((
+                    "apiVersion".into(),
+                    Schema {
+                        ty: Ty::String,
+                        required: true,
+                        doc: "The API group and version of this object.".into(),
+                        ..Default::default()
+                    },
+                ));
+                schema.props.push((
+                    "kind".into(),
+                    Schema { ty: Ty::String, required: true, doc: "The kind of object.".into(), ..Default::default() },
+                ));
                 let meta_required = kj.get("metadataRequired").and_then(Json::as_bool).unwrap_or(true);
                 schema.props.push((
                     "metadata".into(),
-                    Schema { reference: Some("ObjectMeta".into()), required: meta_required, doc: "Name, namespace, labels and annotations.".into(), ..Default::default() },
+                    Schema {
+                        reference: Some("ObjectMeta".into()),
+                        required: meta_required,
+                        doc: "Name, namespace, labels and annotations.".into(),
+                        ..Default::default()
+                    },
                 ));
                 for (k, fj) in kj.get("fields").and_then(Json::as_object).into_iter().flatten() {
                     let s = field(fj).map_err(|e| format!("{name}: {kind}.{k}: {e}"))?;
@@ -365,8 +386,20 @@ fn type_expr(t: &str) -> Result<Schema, String> {
         "quantity" => Ty::Quantity,
         "duration" => Ty::Duration,
         "object" => return Ok(Schema { ty: Ty::Object, open: true, ..Default::default() }),
-        "map" => return Ok(Schema { ty: Ty::Map, values: Some(Box::new(Schema { ty: Ty::String, ..Default::default() })), ..Default::default() }),
-        "list" => return Ok(Schema { ty: Ty::Array, items: Some(Box::new(Schema { ty: Ty::String, ..Default::default() })), ..Default::default() }),
+        "map" => {
+            return Ok(Schema {
+                ty: Ty::Map,
+                values: Some(Box::new(Schema { ty: Ty::String, ..Default::default() })),
+                ..Default::default()
+            })
+        }
+        "list" => {
+            return Ok(Schema {
+                ty: Ty::Array,
+                items: Some(Box::new(Schema { ty: Ty::String, ..Default::default() })),
+                ..Default::default()
+            })
+        }
         "any" => Ty::Any,
         other => return Err(format!("unknown type `{other}`")),
     };

@@ -51,7 +51,14 @@ impl Doc {
                     let new_end_byte = start_byte + ch.text.len();
                     let new_end_position = self.point(new_end_byte);
                     if let Some(t) = tree.as_mut() {
-                        t.edit(&InputEdit { start_byte, old_end_byte, new_end_byte, start_position, old_end_position, new_end_position });
+                        t.edit(&InputEdit {
+                            start_byte,
+                            old_end_byte,
+                            new_end_byte,
+                            start_position,
+                            old_end_position,
+                            new_end_position,
+                        });
                     }
                 }
             }

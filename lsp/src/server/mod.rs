@@ -74,8 +74,18 @@ pub struct Backend {
 pub async fn run() {
     let (service, socket) = LspService::build(|client| {
         let (tx, rx) = watch::channel(0u64);
-        let inner = Inner { roots: Vec::new(), docs: HashMap::new(), focus_cluster: None, inlay_hints: true, published: HashMap::new() };
-        Backend { client, state: Arc::new(State { inner: Mutex::new(inner), dirty: tx }), dirty_rx: Mutex::new(Some(rx)) }
+        let inner = Inner {
+            roots: Vec::new(),
+            docs: HashMap::new(),
+            focus_cluster: None,
+            inlay_hints: true,
+            published: HashMap::new(),
+        };
+        Backend {
+            client,
+            state: Arc::new(State { inner: Mutex::new(inner), dirty: tx }),
+            dirty_rx: Mutex::new(Some(rx)),
+        }
     })
     .custom_method("gitops-lsp/graph", Backend::graph)
     .finish();
@@ -136,7 +146,13 @@ impl Backend {
                 }
             };
             // Parse in chunks so that progress moves.
-            let items: Vec<(RelPath, Arc<str>)> = loaded.vfs.texts.iter().filter(|(p, _)| crate::files::is_manifest_name(p.file_name())).map(|(p, t)| (p.clone(), t.clone())).collect();
+            let items: Vec<(RelPath, Arc<str>)> = loaded
+                .vfs
+                .texts
+                .iter()
+                .filter(|(p, _)| crate::files::is_manifest_name(p.file_name()))
+                .map(|(p, t)| (p.clone(), t.clone()))
+                .collect();
             let total = items.len().max(1);
             let mut models = Vec::with_capacity(items.len());
             for chunk in items.chunks(256) {
@@ -165,7 +181,8 @@ impl Backend {
                 let Some(root) = inner.roots.get(idx) else { continue };
                 let root_path = root.path.clone();
                 // Documents opened while indexing win over the disk.
-                let open: Vec<Change> = inner.docs.values().filter(|d| d.root == idx).map(|d| Change::Parsed(d.model.clone())).collect();
+                let open: Vec<Change> =
+                    inner.docs.values().filter(|d| d.root == idx).map(|d| Change::Parsed(d.model.clone())).collect();
                 let _ = root_path;
                 let root = &mut inner.roots[idx];
                 root.host.apply(changes);
@@ -251,6 +268,9 @@ fn read_dir_changes(root: &Path, dir: &Path) -> Vec<Change> {
     vfs_changes(vfs)
 }
 
+/// One root to analyse: index, revision, inputs, root folder, versions of its open documents.
+type Job = (usize, u64, crate::host::Inputs, PathBuf, HashMap<RelPath, i32>);
+
 /// The diagnostics loop: waits for changes, debounces, analyses every root on a blocking
 /// thread, publishes what changed (with the document versions the analysis saw).
 async fn diagnostics_loop(client: Client, state: Arc<State>, mut rx: watch::Receiver<u64>) {
@@ -264,17 +284,21 @@ async fn diagnostics_loop(client: Client, state: Arc<State>, mut rx: watch::Rece
                 r = rx.changed() => if r.is_err() { return },
             }
         }
-        let (jobs, doc_versions): (Vec<(usize, u64, crate::host::Inputs, PathBuf, HashMap<RelPath, i32>)>, HashMap<Uri, i32>) = {
+        let (jobs, doc_versions): (Vec<Job>, HashMap<Uri, i32>) = {
             let inner = state.lock();
             let doc_versions = inner.docs.iter().map(|(u, d)| (u.clone(), d.version)).collect();
-            let jobs =
-            inner
+            let jobs = inner
                 .roots
                 .iter()
                 .enumerate()
                 .filter(|(_, r)| r.indexed)
                 .map(|(i, r)| {
-                    let versions = inner.docs.values().filter(|d| d.root == i).map(|d| (d.model.path.clone(), d.version)).collect();
+                    let versions = inner
+                        .docs
+                        .values()
+                        .filter(|d| d.root == i)
+                        .map(|d| (d.model.path.clone(), d.version))
+                        .collect();
                     (i, r.host.revision(), r.host.inputs().clone(), r.path.clone(), versions)
                 })
                 .collect();
@@ -375,24 +399,36 @@ impl LanguageServer for Backend {
             ..Default::default()
         };
         Ok(InitializeResult {
-            server_info: Some(ServerInfo { name: "gitops-lsp".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
+            server_info: Some(ServerInfo {
+                name: "gitops-lsp".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
             capabilities: ServerCapabilities {
                 text_document_sync: Some(TextDocumentSyncCapability::Options(sync)),
                 workspace: Some(WorkspaceServerCapabilities {
-                    workspace_folders: Some(WorkspaceFoldersServerCapabilities { supported: Some(true), change_notifications: Some(OneOf::Left(true)) }),
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(OneOf::Left(true)),
+                    }),
                     file_operations: None,
                 }),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
                 definition_provider: Some(OneOf::Left(true)),
                 references_provider: Some(OneOf::Left(true)),
-                rename_provider: Some(OneOf::Right(RenameOptions { prepare_provider: Some(true), work_done_progress_options: Default::default() })),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                })),
                 completion_provider: Some(CompletionOptions {
                     trigger_characters: Some(vec!["{".into(), "/".into(), ".".into()]),
                     ..Default::default()
                 }),
                 document_symbol_provider: Some(OneOf::Left(true)),
                 workspace_symbol_provider: Some(OneOf::Left(true)),
-                document_link_provider: Some(DocumentLinkOptions { resolve_provider: Some(false), work_done_progress_options: Default::default() }),
+                document_link_provider: Some(DocumentLinkOptions {
+                    resolve_provider: Some(false),
+                    work_done_progress_options: Default::default(),
+                }),
                 inlay_hint_provider: Some(OneOf::Left(true)),
                 code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
                 execute_command_provider: Some(ExecuteCommandOptions {
@@ -411,7 +447,15 @@ impl LanguageServer for Backend {
             tokio::spawn(diagnostics_loop(self.client.clone(), self.state.clone(), rx));
         }
         self.register_watchers().await;
-        let roots: Vec<(usize, PathBuf)> = self.state.lock().roots.iter().enumerate().filter(|(_, r)| !r.loose).map(|(i, r)| (i, r.path.clone())).collect();
+        let roots: Vec<(usize, PathBuf)> = self
+            .state
+            .lock()
+            .roots
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.loose)
+            .map(|(i, r)| (i, r.path.clone()))
+            .collect();
         self.index_roots(roots).await;
     }
 
@@ -440,14 +484,22 @@ impl LanguageServer for Backend {
                 return;
             };
             if params.text_document.version <= doc.version {
-                log::warn(format_args!("out-of-order version {} <= {} for {}", params.text_document.version, doc.version, uri.as_str()));
+                log::warn(format_args!(
+                    "out-of-order version {} <= {} for {}",
+                    params.text_document.version,
+                    doc.version,
+                    uri.as_str()
+                ));
                 return;
             }
             let ok = doc.apply_changes(params.text_document.version, &params.content_changes);
             let model = doc.model.clone();
             let idx = doc.root;
             if !ok {
-                log::warn(format_args!("an edit did not fit {}; the document was resynced from the edit's text", uri.as_str()));
+                log::warn(format_args!(
+                    "an edit did not fit {}; the document was resynced from the edit's text",
+                    uri.as_str()
+                ));
             }
             inner.roots[idx].host.apply([Change::Parsed(model)]);
         }

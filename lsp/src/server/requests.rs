@@ -66,7 +66,10 @@ impl Backend {
     }
 
     /// Runs `f` on every root's analysis (workspace-wide requests).
-    async fn query_all<T: Send + 'static>(&self, f: impl Fn(&Analysis, &Path) -> Vec<T> + Send + Sync + 'static) -> Result<Vec<T>> {
+    async fn query_all<T: Send + 'static>(
+        &self,
+        f: impl Fn(&Analysis, &Path) -> Vec<T> + Send + Sync + 'static,
+    ) -> Result<Vec<T>> {
         let jobs: Vec<(Option<Arc<Analysis>>, Option<crate::host::Inputs>, PathBuf)> = {
             let inner = self.state.lock();
             inner
@@ -82,7 +85,8 @@ impl Backend {
         tokio::task::spawn_blocking(move || {
             jobs.into_iter()
                 .flat_map(|(cached, inputs, root)| {
-                    let a = cached.unwrap_or_else(|| Arc::new(Analysis::new(Arc::new(inputs.unwrap_or_default().snapshot()))));
+                    let a = cached
+                        .unwrap_or_else(|| Arc::new(Analysis::new(Arc::new(inputs.unwrap_or_default().snapshot()))));
                     f(&a, &root)
                 })
                 .collect()
@@ -123,7 +127,11 @@ fn document_symbol(a: &Analysis, s: &ide::Symbol) -> DocumentSymbol {
         deprecated: None,
         range: file_range(a, &s.file, &s.range),
         selection_range: file_range(a, &s.file, &s.focus),
-        children: if s.children.is_empty() { None } else { Some(s.children.iter().map(|c| document_symbol(a, c)).collect()) },
+        children: if s.children.is_empty() {
+            None
+        } else {
+            Some(s.children.iter().map(|c| document_symbol(a, c)).collect())
+        },
     }
 }
 
@@ -185,12 +193,18 @@ impl Backend {
             .flatten())
     }
 
-    pub(super) async fn prepare_rename_impl(&self, p: TextDocumentPositionParams) -> Result<Option<PrepareRenameResponse>> {
+    pub(super) async fn prepare_rename_impl(
+        &self,
+        p: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
         let pos = p.position;
         let r = self
             .query(&p.text_document.uri, move |a, rel, _| {
                 let off = at(a, rel, pos).ok_or_else(|| "no such position".to_string())?;
-                ide::nav::prepare_rename(a, rel, off).map(|(range, name)| PrepareRenameResponse::RangeWithPlaceholder { range: file_range(a, rel, &range), placeholder: name })
+                ide::nav::prepare_rename(a, rel, off).map(|(range, name)| PrepareRenameResponse::RangeWithPlaceholder {
+                    range: file_range(a, rel, &range),
+                    placeholder: name,
+                })
             })
             .await?;
         match r {
@@ -210,9 +224,16 @@ impl Backend {
                 let mut changes: std::collections::HashMap<Uri, Vec<TextEdit>> = std::collections::HashMap::new();
                 for e in edits {
                     let Some(uri) = to_uri(root, &e.file) else { continue };
-                    changes.entry(uri).or_default().push(TextEdit { range: file_range(a, &e.file, &e.range), new_text: e.new_text });
+                    changes
+                        .entry(uri)
+                        .or_default()
+                        .push(TextEdit { range: file_range(a, &e.file, &e.range), new_text: e.new_text });
                 }
-                Ok::<_, String>(WorkspaceEdit { changes: Some(changes), document_changes: None, change_annotations: None })
+                Ok::<_, String>(WorkspaceEdit {
+                    changes: Some(changes),
+                    document_changes: None,
+                    change_annotations: None,
+                })
             })
             .await?;
         match r {
@@ -236,10 +257,15 @@ impl Backend {
                             label: c.label.clone(),
                             kind: Some(completion_kind(c.kind)),
                             detail: c.detail,
-                            documentation: c.documentation.map(|d| Documentation::MarkupContent(MarkupContent { kind: MarkupKind::Markdown, value: d })),
+                            documentation: c.documentation.map(|d| {
+                                Documentation::MarkupContent(MarkupContent { kind: MarkupKind::Markdown, value: d })
+                            }),
                             sort_text: c.sort,
                             filter_text: Some(c.label.clone()),
-                            text_edit: Some(CompletionTextEdit::Edit(TextEdit { range, new_text: c.insert_text.unwrap_or(c.label) })),
+                            text_edit: Some(CompletionTextEdit::Edit(TextEdit {
+                                range,
+                                new_text: c.insert_text.unwrap_or(c.label),
+                            })),
                             ..Default::default()
                         }
                     })
@@ -254,14 +280,19 @@ impl Backend {
         Ok(self
             .query(&p.text_document.uri, |a, rel, _| {
                 a.snapshot.file_idx(rel)?;
-                Some(DocumentSymbolResponse::Nested(ide::outline::document_symbols(a, rel).iter().map(|s| document_symbol(a, s)).collect()))
+                Some(DocumentSymbolResponse::Nested(
+                    ide::outline::document_symbols(a, rel).iter().map(|s| document_symbol(a, s)).collect(),
+                ))
             })
             .await?
             .flatten())
     }
 
     #[allow(deprecated)]
-    pub(super) async fn workspace_symbol_impl(&self, p: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {
+    pub(super) async fn workspace_symbol_impl(
+        &self,
+        p: WorkspaceSymbolParams,
+    ) -> Result<Option<WorkspaceSymbolResponse>> {
         let query = p.query;
         let symbols = self
             .query_all(move |a, root| {
@@ -284,14 +315,20 @@ impl Backend {
     }
 
     pub(super) async fn document_link_impl(&self, p: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
-        Ok(self
-            .query(&p.text_document.uri, |a, rel, root| {
-                ide::outline::document_links(a, rel)
-                    .into_iter()
-                    .filter_map(|l| Some(DocumentLink { range: file_range(a, rel, &l.range), target: Some(to_uri(root, &l.target)?), tooltip: l.tooltip, data: None }))
-                    .collect()
-            })
-            .await?)
+        self.query(&p.text_document.uri, |a, rel, root| {
+            ide::outline::document_links(a, rel)
+                .into_iter()
+                .filter_map(|l| {
+                    Some(DocumentLink {
+                        range: file_range(a, rel, &l.range),
+                        target: Some(to_uri(root, &l.target)?),
+                        tooltip: l.tooltip,
+                        data: None,
+                    })
+                })
+                .collect()
+        })
+        .await
     }
 
     pub(super) async fn inlay_hint_impl(&self, p: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
@@ -331,19 +368,18 @@ impl Backend {
     }
 
     pub(super) async fn code_lens_impl(&self, p: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-        Ok(self
-            .query(&p.text_document.uri, |a, rel, _| {
-                ide::outline::code_lenses(a, rel)
-                    .into_iter()
-                    .map(|l| CodeLens {
-                        range: file_range(a, rel, &l.range),
-                        // A title-only command: shown, not clickable.
-                        command: Some(Command { title: l.title, command: String::new(), arguments: None }),
-                        data: None,
-                    })
-                    .collect()
-            })
-            .await?)
+        self.query(&p.text_document.uri, |a, rel, _| {
+            ide::outline::code_lenses(a, rel)
+                .into_iter()
+                .map(|l| CodeLens {
+                    range: file_range(a, rel, &l.range),
+                    // A title-only command: shown, not clickable.
+                    command: Some(Command { title: l.title, command: String::new(), arguments: None }),
+                    data: None,
+                })
+                .collect()
+        })
+        .await
     }
 
     pub(super) async fn execute_command_impl(&self, p: ExecuteCommandParams) -> Result<Option<LSPAny>> {
@@ -398,7 +434,11 @@ impl Backend {
                 }
             }
         };
-        let r = self.query(&uri, move |a, _, _| ide::graph::graph(a, &cluster).map(|g| serde_json::to_value(g).unwrap_or_default())).await?;
+        let r = self
+            .query(&uri, move |a, _, _| {
+                ide::graph::graph(a, &cluster).map(|g| serde_json::to_value(g).unwrap_or_default())
+            })
+            .await?;
         match r {
             None => Err(invalid("the URI is not in a workspace folder")),
             Some(Ok(v)) => Ok(v),

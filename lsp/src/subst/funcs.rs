@@ -134,11 +134,7 @@ pub(crate) fn to_substr(s: &[u8], pos_arg: &[u8], len_arg: Option<&[u8]>) -> Vec
         pos = (n + pos).max(0);
     }
     let Some(len_arg) = len_arg else {
-        return if pos < n {
-            s[pos as usize..].to_vec()
-        } else {
-            Vec::new()
-        };
+        return if pos < n { s[pos as usize..].to_vec() } else { Vec::new() };
     };
     let Some(length) = atoi(len_arg) else {
         return s.to_vec();
@@ -205,12 +201,7 @@ fn go_replace(s: &[u8], old: &[u8], new: &[u8], limit: Option<usize>) -> Vec<u8>
 /// `${v/p/r}` (first) and `${v//p/r}` (all): plain substring replacement, not a glob. With
 /// no replacement (`${v/p/}`) the matches are deleted.
 pub(crate) fn replace(s: &[u8], pattern: &[u8], replacement: Option<&[u8]>, all: bool) -> Vec<u8> {
-    go_replace(
-        s,
-        pattern,
-        replacement.unwrap_or(b""),
-        if all { None } else { Some(1) },
-    )
+    go_replace(s, pattern, replacement.unwrap_or(b""), if all { None } else { Some(1) })
 }
 
 /// `${v/#p/r}`: replace a literal prefix. With no replacement (`${v/#p/}`) Flux leaves the
@@ -484,10 +475,7 @@ mod tests {
     #[test]
     fn go_replace_with_empty_old_inserts_between_runes() {
         assert_eq!(go_replace(b"ab", b"", b"-", None), b"-a-b-");
-        assert_eq!(
-            go_replace("é".as_bytes(), b"", b"-", None),
-            "-é-".as_bytes()
-        );
+        assert_eq!(go_replace("é".as_bytes(), b"", b"-", None), "-é-".as_bytes());
         assert_eq!(go_replace(b"ab", b"", b"-", Some(1)), b"-ab");
         assert_eq!(go_replace(b"aaa", b"a", b"b", Some(1)), b"baa");
     }
@@ -512,10 +500,7 @@ mod tests {
     fn trims_follow_flux() {
         assert_eq!(trim_prefix(b"bash.string.txt", b"*.", false), b"string.txt");
         assert_eq!(trim_prefix(b"bash.string.txt", b"*.", true), b"txt");
-        assert_eq!(
-            trim_suffix(b"bash.string.txt", b".*", false),
-            b"bash.string"
-        );
+        assert_eq!(trim_suffix(b"bash.string.txt", b".*", false), b"bash.string");
         assert_eq!(trim_suffix(b"bash.string.txt", b".*", true), b"bash");
         assert_eq!(trim_prefix(b"abc", b"[", false), b"abc");
         assert_eq!(trim_prefix(b"abc", b"", false), b"abc");

@@ -130,17 +130,10 @@ pub enum Op {
     /// `${#name}`: length in bytes.
     Len,
     /// `${name:offset}` / `${name:offset:length}`.
-    Substr {
-        offset: String,
-        length: Option<String>,
-    },
+    Substr { offset: String, length: Option<String> },
     /// `${name/p/r}`, `${name//p/r}`, `${name/#p/r}`, `${name/%p/r}`; `replacement` is None
     /// when the text ends right after the second `/`.
-    Replace {
-        mode: ReplaceMode,
-        pattern: String,
-        replacement: Option<String>,
-    },
+    Replace { mode: ReplaceMode, pattern: String, replacement: Option<String> },
     /// `${name^}`, `${name^^}`, `${name,}`, `${name,,}`.
     Case { mode: CaseMode },
     /// `${name#glob}` (shortest) / `${name##glob}` (longest).
@@ -153,10 +146,7 @@ impl Op {
     /// Whether the operator supplies a value for an unset variable (so strict substitution
     /// does not fail on it).
     pub fn has_default(&self) -> bool {
-        matches!(
-            self,
-            Op::DefaultIfUnsetOrEmpty(_) | Op::DefaultIfUnset(_) | Op::UnsupportedDefault { .. }
-        )
+        matches!(self, Op::DefaultIfUnsetOrEmpty(_) | Op::DefaultIfUnset(_) | Op::UnsupportedDefault { .. })
     }
 
     /// The default's source text, for the default operators.
@@ -293,17 +283,10 @@ fn matching_braces(text: &str) -> FxHashMap<usize, usize> {
 
 fn parse_text(text: &str) -> Parsed {
     let b = text.as_bytes();
-    let mut parsed = Parsed {
-        nodes: Vec::new(),
-        errors: Vec::new(),
-        escapes: Vec::new(),
-    };
+    let mut parsed = Parsed { nodes: Vec::new(), errors: Vec::new(), escapes: Vec::new() };
     let Some(first) = memchr(b'$', b) else {
         if !text.is_empty() {
-            parsed.nodes.push(Node::Text {
-                value: text.to_string(),
-                range: 0..text.len(),
-            });
+            parsed.nodes.push(Node::Text { value: text.to_string(), range: 0..text.len() });
         }
         return parsed;
     };
@@ -313,16 +296,12 @@ fn parse_text(text: &str) -> Parsed {
     let mut lit_start = 0;
     let mut seg_start = 0;
     let mut i = first;
-    let flush =
-        |lit: &mut String, nodes: &mut Vec<Node>, seg_start: usize, from: usize, to: usize| {
-            lit.push_str(&text[from..to]);
-            if !lit.is_empty() {
-                nodes.push(Node::Text {
-                    value: std::mem::take(lit),
-                    range: seg_start..to,
-                });
-            }
-        };
+    let flush = |lit: &mut String, nodes: &mut Vec<Node>, seg_start: usize, from: usize, to: usize| {
+        lit.push_str(&text[from..to]);
+        if !lit.is_empty() {
+            nodes.push(Node::Text { value: std::mem::take(lit), range: seg_start..to });
+        }
+    };
     while let Some(off) = memchr(b'$', &b[i..]) {
         let d = i + off;
         match b.get(d + 1) {
@@ -356,13 +335,7 @@ fn parse_text(text: &str) -> Parsed {
             _ => i = d + 1,
         }
     }
-    flush(
-        &mut lit,
-        &mut parsed.nodes,
-        seg_start,
-        lit_start,
-        text.len(),
-    );
+    flush(&mut lit, &mut parsed.nodes, seg_start, lit_start, text.len());
     parsed
 }
 
@@ -372,20 +345,11 @@ fn to_error(text: &str, braces: &FxHashMap<usize, usize>, e: &ParseError) -> Sub
         None => {
             // No `}`: the `${` and the name after it, if any.
             let rest = &text[e.start + 2..];
-            let name_len: usize = rest
-                .chars()
-                .take_while(|&c| parse::is_ident_char(c))
-                .map(char::len_utf8)
-                .sum();
+            let name_len: usize = rest.chars().take_while(|&c| parse::is_ident_char(c)).map(char::len_utf8).sum();
             e.start..e.start + 2 + name_len
         }
     };
-    SubstError {
-        range,
-        kind: e.kind,
-        message: e.message.clone(),
-        fatal: true,
-    }
+    SubstError { range, kind: e.kind, message: e.message.clone(), fatal: true }
 }
 
 /// Find every `${...}` in `text`, with Flux's classification.
@@ -394,11 +358,7 @@ pub fn scan(text: &str) -> Scan {
         return Scan::default();
     }
     let parsed = parse_text(text);
-    let mut scan = Scan {
-        exprs: Vec::new(),
-        errors: parsed.errors,
-        escapes: parsed.escapes,
-    };
+    let mut scan = Scan { exprs: Vec::new(), errors: parsed.errors, escapes: parsed.escapes };
     for n in &parsed.nodes {
         if let Node::Func(f) = n {
             scan.exprs.push(to_expr(text, f, &mut scan.errors));
@@ -419,12 +379,7 @@ fn to_expr(text: &str, f: &Func, errors: &mut Vec<SubstError>) -> Expr {
         _ => String::new(),
     };
     let warn = |errors: &mut Vec<SubstError>, kind, range: Range<usize>, message: String| {
-        errors.push(SubstError {
-            range,
-            kind,
-            message,
-            fatal: false,
-        })
+        errors.push(SubstError { range, kind, message, fatal: false })
     };
     let name = &f.param;
     if !is_valid_name(name) {
@@ -449,23 +404,14 @@ fn to_expr(text: &str, f: &Func, errors: &mut Vec<SubstError>) -> Expr {
             } else {
                 format!("`${{{name}:+...}}` is not an alternate value in Flux: Flux treats it like `${{{name}:-...}}`, giving the value of `{name}` when it is set and non-empty and the text after `:+` otherwise")
             };
-            warn(
-                errors,
-                SubstErrorKind::Unsupported,
-                f.range.clone(),
-                message,
-            );
-            Op::UnsupportedDefault {
-                syntax: s.to_string(),
-                default,
-            }
+            warn(errors, SubstErrorKind::Unsupported, f.range.clone(), message);
+            Op::UnsupportedDefault { syntax: s.to_string(), default }
         }
         ":" => {
             for a in &f.args {
                 if let Node::Text { value, range } = a {
                     if value.parse::<i64>().is_err() {
-                        let hint = if value.trim_start().starts_with('-') && value.starts_with(' ')
-                        {
+                        let hint = if value.trim_start().starts_with('-') && value.starts_with(' ') {
                             "; Flux cannot take bash's `${v: -1}` (a negative offset written after a space)"
                         } else {
                             ""
@@ -479,10 +425,7 @@ fn to_expr(text: &str, f: &Func, errors: &mut Vec<SubstError>) -> Expr {
                     }
                 }
             }
-            Op::Substr {
-                offset: arg(0).unwrap_or_default(),
-                length: arg(1),
-            }
+            Op::Substr { offset: arg(0).unwrap_or_default(), length: arg(1) }
         }
         s @ ("/" | "//" | "/#" | "/%") => {
             let mode = match s {
@@ -514,24 +457,12 @@ fn to_expr(text: &str, f: &Func, errors: &mut Vec<SubstError>) -> Expr {
                     format!("Flux ignores `${{{name}{form}pattern/}}` with an empty replacement and leaves the value unchanged; to remove the pattern write `{alt}`"),
                 );
             }
-            Op::Replace {
-                mode,
-                pattern: arg(0).unwrap_or_default(),
-                replacement: arg(1),
-            }
+            Op::Replace { mode, pattern: arg(0).unwrap_or_default(), replacement: arg(1) }
         }
-        "^" => Op::Case {
-            mode: CaseMode::UpperFirst,
-        },
-        "^^" => Op::Case {
-            mode: CaseMode::Upper,
-        },
-        "," => Op::Case {
-            mode: CaseMode::LowerFirst,
-        },
-        ",," => Op::Case {
-            mode: CaseMode::Lower,
-        },
+        "^" => Op::Case { mode: CaseMode::UpperFirst },
+        "^^" => Op::Case { mode: CaseMode::Upper },
+        "," => Op::Case { mode: CaseMode::LowerFirst },
+        ",," => Op::Case { mode: CaseMode::Lower },
         s if s.starts_with([',', '^']) => {
             warn(
                 errors,
@@ -539,18 +470,10 @@ fn to_expr(text: &str, f: &Func, errors: &mut Vec<SubstError>) -> Expr {
                 f.range.clone(),
                 format!("`{s}` is not a case conversion: Flux leaves the value of `{name}` unchanged; write `^` (first letter upper), `^^` (upper), `,` (first letter lower) or `,,` (lower)"),
             );
-            Op::Case {
-                mode: CaseMode::Other(s.to_string()),
-            }
+            Op::Case { mode: CaseMode::Other(s.to_string()) }
         }
-        s @ ("#" | "##") => Op::TrimPrefix {
-            longest: s == "##",
-            pattern: arg(0).unwrap_or_default(),
-        },
-        s => Op::TrimSuffix {
-            longest: s == "%%",
-            pattern: arg(0).unwrap_or_default(),
-        },
+        s @ ("#" | "##") => Op::TrimPrefix { longest: s == "##", pattern: arg(0).unwrap_or_default() },
+        s => Op::TrimSuffix { longest: s == "%%", pattern: arg(0).unwrap_or_default() },
     };
     let nested = f
         .args
@@ -573,17 +496,10 @@ fn to_expr(text: &str, f: &Func, errors: &mut Vec<SubstError>) -> Expr {
 /// Substitute `text` as Flux would, reading variables through `lookup`.
 pub fn eval<'v>(text: &str, lookup: &dyn Fn(&str) -> Lookup<'v>) -> Evaluated {
     if memchr(b'$', text.as_bytes()).is_none() {
-        return Evaluated {
-            text: Some(text.to_string()),
-            undefined: Vec::new(),
-            errors: Vec::new(),
-        };
+        return Evaluated { text: Some(text.to_string()), undefined: Vec::new(), errors: Vec::new() };
     }
     let parsed = parse_text(text);
-    let mut cx = EvalCx {
-        lookup,
-        undefined: Vec::new(),
-    };
+    let mut cx = EvalCx { lookup, undefined: Vec::new() };
     let mut out = Some(Vec::with_capacity(text.len()));
     for n in &parsed.nodes {
         let v = cx.node(n, true);
@@ -639,11 +555,7 @@ impl EvalCx<'_, '_> {
         };
         let default_used = is_default && value == Some(b"");
         // Flux evaluates every argument, whether or not it is used.
-        let args: Vec<Option<Vec<u8>>> = f
-            .args
-            .iter()
-            .map(|a| self.node(a, flows && default_used))
-            .collect();
+        let args: Vec<Option<Vec<u8>>> = f.args.iter().map(|a| self.node(a, flows && default_used)).collect();
         let v = value?;
         if is_default {
             if !v.is_empty() || args.is_empty() {

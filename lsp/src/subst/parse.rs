@@ -22,8 +22,7 @@ use std::ops::Range;
 use super::SubstErrorKind;
 
 /// Part of the message when an argument is followed by something other than `}`.
-const ARG_HINT: &str =
-    " (in Flux an argument is either literal text or a single `${...}`, not both)";
+const ARG_HINT: &str = " (in Flux an argument is either literal text or a single `${...}`, not both)";
 
 /// Deepest nesting of `${...}` inside arguments that is parsed.
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -129,9 +128,7 @@ impl Accept {
             Accept::NotClosing => r != '}',
             Accept::HashFunc => r == '#' && i < 3,
             Accept::PercentFunc => r == '%' && i < 3,
-            Accept::DefaultFunc => {
-                (i == 1 && r == ':') || (i == 2 && matches!(r, '=' | '-' | '?' | '+'))
-            }
+            Accept::DefaultFunc => (i == 1 && r == ':') || (i == 2 && matches!(r, '=' | '-' | '?' | '+')),
             Accept::ReplaceFunc => (i == 1 && r == '/') || (i == 2 && matches!(r, '/' | '#' | '%')),
             Accept::OneEqual => i == 1 && r == '=',
             Accept::OneColon => i == 1 && r == ':',
@@ -300,11 +297,7 @@ impl<'t> Parser<'t> {
     }
 
     fn err(&self, start: usize, kind: SubstErrorKind, message: String) -> ParseError {
-        ParseError {
-            start,
-            kind,
-            message,
-        }
+        ParseError { start, kind, message }
     }
 
     fn malformed(&self, start: usize, message: String) -> ParseError {
@@ -330,7 +323,9 @@ impl<'t> Parser<'t> {
         if self.depth >= MAX_DEPTH {
             return Err(self.malformed(
                 start,
-                format!("`${{...}}` nested more than {MAX_DEPTH} levels deep; gitops-lsp does not analyse deeper nesting"),
+                format!(
+                    "`${{...}}` nested more than {MAX_DEPTH} levels deep; gitops-lsp does not analyse deeper nesting"
+                ),
             ));
         }
         self.depth += 1;
@@ -440,10 +435,7 @@ impl<'t> Parser<'t> {
             None => self.unterminated(start),
             c => self.malformed(
                 start,
-                format!(
-                    "malformed {what}: unexpected {}; Flux fails with \"bad substitution\"",
-                    show(c)
-                ),
+                format!("malformed {what}: unexpected {}; Flux fails with \"bad substitution\"", show(c)),
             ),
         }
     }
@@ -467,13 +459,7 @@ impl<'t> Parser<'t> {
         })
     }
 
-    fn parse_param(
-        &mut self,
-        start: usize,
-        accept: Accept,
-        mode: u8,
-        what: &str,
-    ) -> Result<Node, ParseError> {
+    fn parse_param(&mut self, start: usize, accept: Accept, mode: u8, what: &str) -> Result<Node, ParseError> {
         self.s.accept = accept;
         self.s.mode = mode | M_LBRACK;
         match self.s.scan() {
@@ -481,10 +467,9 @@ impl<'t> Parser<'t> {
                 let st = self.s.start;
                 Ok(Node::Func(Box::new(self.parse_func(st)?)))
             }
-            Tok::Ident | Tok::Rbrack => Ok(Node::Text {
-                value: std::mem::take(&mut self.s.value),
-                range: self.s.start..self.s.pos,
-            }),
+            Tok::Ident | Tok::Rbrack => {
+                Ok(Node::Text { value: std::mem::take(&mut self.s.value), range: self.s.start..self.s.pos })
+            }
             Tok::Eof => Err(self.unterminated(start)),
             Tok::Illegal => {
                 let c = self.s.char_at(self.s.start);
@@ -539,8 +524,7 @@ impl<'t> Parser<'t> {
         if !self.scan_op(&mut func, Accept::OneColon) {
             return Err(self.bad(start, WHAT));
         }
-        func.args
-            .push(self.parse_param(start, Accept::RejectColonClose, M_IDENT, WHAT)?);
+        func.args.push(self.parse_param(start, Accept::RejectColonClose, M_IDENT, WHAT)?);
         self.s.accept = Accept::Colon;
         self.s.mode = M_IDENT | M_RBRACK;
         match self.s.scan() {
@@ -548,8 +532,7 @@ impl<'t> Parser<'t> {
             Tok::Ident => {}
             _ => return Err(self.bad(start, WHAT)),
         }
-        func.args
-            .push(self.parse_param(start, Accept::NotClosing, M_IDENT, WHAT)?);
+        func.args.push(self.parse_param(start, Accept::NotClosing, M_IDENT, WHAT)?);
         self.consume_rbrack(start, WHAT, ARG_HINT)?;
         Ok(self.finish(func))
     }
@@ -564,8 +547,7 @@ impl<'t> Parser<'t> {
         if !self.scan_op(&mut func, accept) {
             return Err(self.bad(start, what));
         }
-        func.args
-            .push(self.parse_param(start, Accept::NotClosing, M_IDENT, what)?);
+        func.args.push(self.parse_param(start, Accept::NotClosing, M_IDENT, what)?);
         self.consume_rbrack(start, what, ARG_HINT)?;
         Ok(self.finish(func))
     }
@@ -579,13 +561,9 @@ impl<'t> Parser<'t> {
         if self.s.peek() == Some('/') {
             // Flux (not drone): an empty pattern, as in `${v/#/prefix-}`.
             let p = self.s.pos;
-            func.args.push(Node::Text {
-                value: String::new(),
-                range: p..p,
-            });
+            func.args.push(Node::Text { value: String::new(), range: p..p });
         } else {
-            func.args
-                .push(self.parse_param(start, Accept::NotSlash, M_IDENT | M_ESCAPE, WHAT)?);
+            func.args.push(self.parse_param(start, Accept::NotSlash, M_IDENT | M_ESCAPE, WHAT)?);
         }
         self.s.accept = Accept::Slash;
         self.s.mode = M_IDENT;
@@ -606,8 +584,7 @@ impl<'t> Parser<'t> {
             self.consume_rbrack(start, WHAT, "")?;
             return Ok(self.finish(func));
         }
-        func.args
-            .push(self.parse_param(start, Accept::NotClosing, M_IDENT | M_ESCAPE, WHAT)?);
+        func.args.push(self.parse_param(start, Accept::NotClosing, M_IDENT | M_ESCAPE, WHAT)?);
         self.consume_rbrack(start, WHAT, ARG_HINT)?;
         Ok(self.finish(func))
     }
@@ -615,11 +592,7 @@ impl<'t> Parser<'t> {
     fn parse_default(&mut self, mut func: Func) -> Result<Func, ParseError> {
         let start = func.range.start;
         const WHAT: &str = "default `${name:=default}`";
-        let accept = if self.s.peek() == Some('=') {
-            Accept::OneEqual
-        } else {
-            Accept::DefaultFunc
-        };
+        let accept = if self.s.peek() == Some('=') { Accept::OneEqual } else { Accept::DefaultFunc };
         if !self.scan_op(&mut func, accept) {
             return Err(self.bad(start, WHAT));
         }
@@ -628,8 +601,7 @@ impl<'t> Parser<'t> {
                 self.consume_rbrack(start, WHAT, "")?;
                 return Ok(self.finish(func));
             }
-            func.args
-                .push(self.parse_param(start, Accept::NotClosing, M_IDENT, WHAT)?);
+            func.args.push(self.parse_param(start, Accept::NotClosing, M_IDENT, WHAT)?);
         }
     }
 
@@ -665,10 +637,7 @@ impl<'t> Parser<'t> {
                 None => self.unterminated(start),
                 c => self.malformed(
                     start,
-                    format!(
-                        "malformed {WHAT}: `${{#` must be followed by a variable name, found {}",
-                        show(c)
-                    ),
+                    format!("malformed {WHAT}: `${{#` must be followed by a variable name, found {}", show(c)),
                 ),
             });
         }

@@ -185,19 +185,13 @@ fn undefined_not_reported_with_default() {
 #[test]
 fn undefined_nested_in_used_default_is_reported() {
     assert_eq!(undef("${A:=${B}}", &[]), vec![("B".to_string(), 5..9)]);
-    assert_eq!(
-        undef("${A:=${B}}", &[("B", "")]),
-        vec![("B".to_string(), 5..9)]
-    );
+    assert_eq!(undef("${A:=${B}}", &[("B", "")]), vec![("B".to_string(), 5..9)]);
 }
 
 #[test]
 fn undefined_nested_unset_in_unused_default_is_reported_flux_evaluates_it() {
     // Flux evaluates arguments before the operator: strict mode fails on B.
-    assert_eq!(
-        undef("${A:=${B}}", &[("A", "a")]),
-        vec![("B".to_string(), 5..9)]
-    );
+    assert_eq!(undef("${A:=${B}}", &[("A", "a")]), vec![("B".to_string(), 5..9)]);
     // ...but an empty B never reaches the result.
     assert!(undef("${A:=${B}}", &[("A", "a"), ("B", "")]).is_empty());
 }
@@ -212,10 +206,7 @@ fn undefined_transform_of_unset_is_reported_but_not_of_empty() {
 
 #[test]
 fn undefined_in_transform_argument() {
-    assert_eq!(
-        undef("${v:${off}}", &[("v", "abc")]),
-        vec![("off".to_string(), 4..10)]
-    );
+    assert_eq!(undef("${v:${off}}", &[("v", "abc")]), vec![("off".to_string(), 4..10)]);
     assert!(undef("${v:${off}}", &[("v", "abc"), ("off", "")]).is_empty());
 }
 
@@ -270,18 +261,9 @@ fn substr_offset_and_length() {
     assert_eq!(out("${p:11:5}", &v), "ideas");
     assert_eq!(out("${p:-5}", &v), "/home/bozo/ideas/thoughts.for.today"); // a default!
     assert_eq!(out("${v:1:-1}", &[("v", "abcd")]), "bc");
-    assert_eq!(
-        out("${v:${o}:${l}}", &[("v", "abcd"), ("o", "1"), ("l", "2")]),
-        "bc"
-    );
+    assert_eq!(out("${v:${o}:${l}}", &[("v", "abcd"), ("o", "1"), ("l", "2")]), "bc");
     let s = scan("${v:1:2}");
-    assert_eq!(
-        s.exprs[0].op,
-        Op::Substr {
-            offset: "1".into(),
-            length: Some("2".into())
-        }
-    );
+    assert_eq!(s.exprs[0].op, Op::Substr { offset: "1".into(), length: Some("2".into()) });
 }
 
 #[test]
@@ -311,11 +293,7 @@ fn replace_first_all_prefix_suffix() {
     let s = scan("${s//a/b}");
     assert_eq!(
         s.exprs[0].op,
-        Op::Replace {
-            mode: ReplaceMode::All,
-            pattern: "a".into(),
-            replacement: Some("b".into())
-        }
+        Op::Replace { mode: ReplaceMode::All, pattern: "a".into(), replacement: Some("b".into()) }
     );
 }
 
@@ -375,13 +353,7 @@ fn trim_prefix_and_suffix_globs() {
     assert_eq!(out("${f#*/}", &[("f", "/path/to/file")]), "path/to/file");
     assert_eq!(out("${f##*/}", &[("f", "/path/to/file")]), "file");
     let s = scan("${f%%.*}");
-    assert_eq!(
-        s.exprs[0].op,
-        Op::TrimSuffix {
-            longest: true,
-            pattern: ".*".into()
-        }
-    );
+    assert_eq!(s.exprs[0].op, Op::TrimSuffix { longest: true, pattern: ".*".into() });
 }
 
 #[test]
@@ -406,13 +378,7 @@ fn unsupported_colon_plus_acts_as_default() {
     assert_eq!(out("${v:+alt}", &[("v", "x")]), "x");
     assert_eq!(out("${v:+alt}", &[]), "alt");
     let s = scan("${v:+alt}");
-    assert_eq!(
-        s.exprs[0].op,
-        Op::UnsupportedDefault {
-            syntax: ":+".into(),
-            default: "alt".into()
-        }
-    );
+    assert_eq!(s.exprs[0].op, Op::UnsupportedDefault { syntax: ":+".into(), default: "alt".into() });
 }
 
 #[test]
@@ -479,9 +445,7 @@ fn malformed_invalid_name_is_not_fatal_and_unset() {
 
 #[test]
 fn malformed_operator_without_argument() {
-    for t in [
-        "${v#}", "${v%}", "${v:}", "${v/}", "${v//a}", "${v^x}", "${#}", "${#v:1}",
-    ] {
+    for t in ["${v#}", "${v%}", "${v:}", "${v/}", "${v//a}", "${v^x}", "${#}", "${#v:1}"] {
         let e = one_error(t);
         assert!(e.fatal, "{t}");
         assert_eq!(e.kind, SubstErrorKind::Malformed, "{t}");
@@ -544,20 +508,16 @@ fn scanner_is_linear_on_pathological_input() {
 #[test]
 fn never_panics_on_odd_inputs() {
     let pieces = [
-        "${", "}", "$", "$$", "a", ":", "=", "-", "?", "+", "#", "%", "/", "\\", "^", ",", "é",
-        "日", "\0", "{", "*", "[", "]",
+        "${", "}", "$", "$$", "a", ":", "=", "-", "?", "+", "#", "%", "/", "\\", "^", ",", "é", "日", "\0", "{", "*",
+        "[", "]",
     ];
     let mut seed = 12345u64;
     for _ in 0..20_000 {
         let mut t = String::new();
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let len = (seed >> 60) as usize + 1;
         for _ in 0..len {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             t.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
         }
         let s = scan(&t);

@@ -85,7 +85,16 @@ impl LspClient {
                 }
             }
         });
-        let mut c = LspClient { child, stdin, rx, next_id: 1, root: root.clone(), diagnostics: HashMap::new(), notifications: Vec::new(), versions: HashMap::new() };
+        let mut c = LspClient {
+            child,
+            stdin,
+            rx,
+            next_id: 1,
+            root: root.clone(),
+            diagnostics: HashMap::new(),
+            notifications: Vec::new(),
+            versions: HashMap::new(),
+        };
         let res = c.request(
             "initialize",
             json!({
@@ -137,7 +146,10 @@ impl LspClient {
     pub fn request_raw(&mut self, method: &str, params: Value) -> Value {
         let id = self.next_id;
         self.next_id += 1;
-        write_msg(&mut *self.stdin.lock().unwrap(), &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        write_msg(
+            &mut *self.stdin.lock().unwrap(),
+            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        );
         let deadline = Instant::now() + TIMEOUT;
         while let Some(v) = self.next(deadline) {
             if v.get("id") == Some(&json!(id)) && v.get("method").is_none() {
@@ -167,7 +179,9 @@ impl LspClient {
 
     /// Waits for indexing to finish (the end of the progress).
     pub fn wait_indexed(&mut self) {
-        self.wait_until("indexing", |c| c.notifications.iter().any(|n| n["method"] == "$/progress" && n["params"]["value"]["kind"] == "end"));
+        self.wait_until("indexing", |c| {
+            c.notifications.iter().any(|n| n["method"] == "$/progress" && n["params"]["value"]["kind"] == "end")
+        });
     }
 
     /// Reads notifications until none arrives for `quiet`.
@@ -187,7 +201,10 @@ impl LspClient {
     pub fn open_text(&mut self, rel: &str, text: &str) -> String {
         let uri = self.uri(rel);
         self.versions.insert(uri.clone(), 1);
-        self.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}));
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
+        );
         uri
     }
 
@@ -209,7 +226,10 @@ impl LspClient {
         let v = self.versions.entry(uri.clone()).or_insert(1);
         *v += 1;
         let version = *v;
-        self.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}));
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
         version
     }
 
@@ -217,7 +237,14 @@ impl LspClient {
     pub fn codes(&self, rel: &str) -> Vec<String> {
         self.diagnostics
             .get(&self.uri(rel))
-            .map(|p| p["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap_or("").to_string()).collect())
+            .map(|p| {
+                p["diagnostics"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d["code"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

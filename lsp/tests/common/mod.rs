@@ -29,7 +29,11 @@ pub fn run(args: &[&str], cwd: Option<&Path>) -> Run {
         cmd.current_dir(d);
     }
     let Output { status, stdout, stderr } = cmd.output().expect("run gitops-lsp");
-    Run { code: status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: String::from_utf8_lossy(&stderr).into_owned() }
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
 }
 
 /// `check PATH --format json`, parsed.
@@ -38,7 +42,8 @@ pub fn check_json(path: &Path, extra: &[&str]) -> (i32, Vec<serde_json::Value>) 
     let mut args = vec!["check", p, "--format", "json"];
     args.extend_from_slice(extra);
     let r = run(&args, None);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", r.stdout, r.stderr));
+    let v: serde_json::Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", r.stdout, r.stderr));
     (r.code, v.as_array().unwrap().clone())
 }
 
@@ -81,7 +86,14 @@ pub fn mini_repo(extra: &[(&str, &[u8])]) -> tempfile::TempDir {
 pub fn summary(diags: &[serde_json::Value]) -> Vec<String> {
     let mut v: Vec<String> = diags
         .iter()
-        .map(|d| format!("{}@{}:{}", d["code"].as_str().unwrap(), d["file"].as_str().unwrap(), d["range"]["start"]["line"].as_u64().unwrap() + 1))
+        .map(|d| {
+            format!(
+                "{}@{}:{}",
+                d["code"].as_str().unwrap(),
+                d["file"].as_str().unwrap(),
+                d["range"]["start"]["line"].as_u64().unwrap() + 1
+            )
+        })
         .collect();
     v.sort();
     v

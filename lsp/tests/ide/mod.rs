@@ -129,7 +129,8 @@ pub fn slice<'a>(fx: &'a Fixture, file: &RelPath, r: &TextRange) -> &'a str {
 pub fn render_targets(fx: &Fixture, targets: &[NavTarget]) -> String {
     let mut out = String::new();
     for t in targets {
-        let focus = if t.focus.is_empty() { "<start>".to_string() } else { format!("`{}`", slice(fx, &t.file, &t.focus)) };
+        let focus =
+            if t.focus.is_empty() { "<start>".to_string() } else { format!("`{}`", slice(fx, &t.file, &t.focus)) };
         out.push_str(&format!("{} {focus}", pos(fx, &t.file, t.focus.start)));
         if let Some(l) = &t.label {
             out.push_str(&format!(" ({l})"));
@@ -145,7 +146,12 @@ pub fn render_targets(fx: &Fixture, targets: &[NavTarget]) -> String {
 pub fn render_edits(fx: &Fixture, edits: &[TextEdit]) -> String {
     let mut out = String::new();
     for e in edits {
-        out.push_str(&format!("{} `{}` -> `{}`\n", pos(fx, &e.file, e.range.start), slice(fx, &e.file, &e.range), e.new_text));
+        out.push_str(&format!(
+            "{} `{}` -> `{}`\n",
+            pos(fx, &e.file, e.range.start),
+            slice(fx, &e.file, &e.range),
+            e.new_text
+        ));
     }
     out
 }
