@@ -214,3 +214,16 @@ fn graph_request_returns_the_dependency_graph() {
     let r = c.request_raw("gitops-lsp/graph", json!({"cluster": "nope"}));
     assert!(r.get("error").is_some(), "{r}");
 }
+
+#[test]
+fn changing_the_focus_cluster_refreshes_inlay_hints() {
+    let mut c = session();
+    let params = json!({"textDocument": {"uri": c.uri(CILIUM_HR)}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 30, "character": 0}}});
+    c.notify("workspace/didChangeConfiguration", json!({"settings": {"gitops-lsp": {"cluster": "infra"}}}));
+    // The server asks the editor to re-request inlay hints (answered null by the test client).
+    c.wait_until("inlay hint refresh", |c| c.server_requests.iter().any(|m| m == "workspace/inlayHint/refresh"));
+    let hints = c.request("textDocument/inlayHint", params);
+    let labels: Vec<String> =
+        hints.as_array().unwrap().iter().map(|h| h["label"].as_str().unwrap().to_string()).collect();
+    assert!(labels.iter().any(|l| l.contains("infra")) && !labels.iter().any(|l| l.contains("apps")), "{labels:?}");
+}

@@ -576,6 +576,10 @@ impl LanguageServer for Backend {
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         let settings = params.settings.get("gitops-lsp").cloned().unwrap_or(params.settings);
         apply_settings(&mut self.state.lock(), &settings);
+        // The focus cluster or the inlay-hint switch may have changed: ask the editor to re-ask.
+        if let Err(e) = self.client.inlay_hint_refresh().await {
+            log::debug(format_args!("inlay hint refresh not supported by the client: {e:?}"));
+        }
     }
 
     async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {

@@ -22,6 +22,8 @@ pub struct LspClient {
     pub diagnostics: HashMap<String, Value>,
     /// Every notification seen, in order.
     pub notifications: Vec<Value>,
+    /// Methods of the requests the server sent (answered null), in order.
+    pub server_requests: Vec<String>,
     versions: HashMap<String, i64>,
 }
 
@@ -93,6 +95,7 @@ impl LspClient {
             root: root.clone(),
             diagnostics: HashMap::new(),
             notifications: Vec::new(),
+            server_requests: Vec::new(),
             versions: HashMap::new(),
         };
         let res = c.request(
@@ -119,6 +122,11 @@ impl LspClient {
     }
 
     fn record(&mut self, v: &Value) {
+        if v.get("id").is_some() {
+            if let Some(m) = v.get("method").and_then(|m| m.as_str()) {
+                self.server_requests.push(m.to_string());
+            }
+        }
         if v.get("id").is_none() {
             if v["method"] == "textDocument/publishDiagnostics" {
                 self.diagnostics.insert(v["params"]["uri"].as_str().unwrap().to_string(), v["params"].clone());
