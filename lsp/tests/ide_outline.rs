@@ -8,6 +8,8 @@
 //! with an `expect![[...]]` snapshot (`UPDATE_EXPECT=1 cargo test --test ide_outline`
 //! rewrites them; each was read and checked by hand).
 
+mod fixture_files;
+
 use expect_test::{expect, Expect};
 use gitops_lsp::analysis::Analysis;
 use gitops_lsp::files::{RelPath, TextRange, Vfs};
@@ -27,31 +29,10 @@ struct Fixture {
 }
 
 fn parse(fixture: &str) -> Fixture {
-    let mut files: Vec<(String, Vec<&str>)> = Vec::new();
-    for line in fixture.lines() {
-        if let Some(path) = line.trim_start().strip_prefix("#- /") {
-            files.push((path.trim().to_string(), Vec::new()));
-        } else if let Some((_, body)) = files.last_mut() {
-            body.push(line);
-        }
-    }
     let mut vfs = Vfs::default();
     let mut marked: Option<(RelPath, Vec<usize>)> = None;
     let mut last = None;
-    for (path, lines) in files {
-        let indent =
-            lines.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
-        let mut text: String = lines
-            .iter()
-            .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() })
-            .collect::<Vec<_>>()
-            .join("\n");
-        while text.ends_with("\n\n") || text.ends_with(' ') {
-            text.pop();
-        }
-        if !text.ends_with('\n') {
-            text.push('\n');
-        }
+    for (path, text) in fixture_files::split(fixture) {
         // Markers: `$0` (removed, offset kept), `\$0` (a literal `$0`).
         let mut clean = String::with_capacity(text.len());
         let mut marks = Vec::new();

@@ -18,6 +18,8 @@
 //! The snapshots are expect-test's (`UPDATE_EXPECT=1 cargo test --test model_rules` rewrites
 //! them); each one was read and checked against Flux's behaviour by hand.
 
+mod fixture_files;
+
 use expect_test::{expect, Expect};
 use gitops_lsp::analysis::Analysis;
 use gitops_lsp::files::{RelPath, Vfs};
@@ -30,44 +32,10 @@ use std::sync::Arc;
 // ---------------------------------------------------------------------------------------
 // Helpers.
 
-/// Splits a fixture into files, each dedented by its own smallest indentation.
-fn files(fixture: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, Vec<&str>)> = Vec::new();
-    for line in fixture.lines() {
-        if let Some(path) = line.trim_start().strip_prefix("#- /") {
-            out.push((path.trim().to_string(), Vec::new()));
-        } else if let Some((_, body)) = out.last_mut() {
-            body.push(line);
-        }
-    }
-    out.into_iter()
-        .map(|(path, lines)| {
-            let indent = lines
-                .iter()
-                .filter(|l| !l.trim().is_empty())
-                .map(|l| l.len() - l.trim_start().len())
-                .min()
-                .unwrap_or(0);
-            let mut text: String = lines
-                .iter()
-                .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() })
-                .collect::<Vec<_>>()
-                .join("\n");
-            while text.ends_with("\n\n") || text.ends_with(' ') {
-                text.pop();
-            }
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
-            (path, text)
-        })
-        .collect()
-}
-
 fn analyse(fixture: &str) -> Analysis {
     let mut vfs = Vfs::default();
     let mut config = None;
-    for (path, text) in files(fixture) {
+    for (path, text) in fixture_files::split(fixture) {
         if path == ".gitops-lsp.toml" {
             config = Some(text);
         } else {
@@ -344,7 +312,7 @@ fn chains(a: &Analysis, path: &str) -> String {
 #[test]
 fn gitignore_is_honoured() {
     let dir = tempfile::tempdir().unwrap();
-    let mut all = files(BASE);
+    let mut all = fixture_files::split(BASE);
     all.push((".gitignore".into(), "ignored/\n*.local.yaml\n".into()));
     // Would be a yaml-syntax error, and a duplicate of cluster-settings, if read.
     all.push(("clusters/dev/ignored/broken.yaml".into(), "a: {b: 1\n".into()));
