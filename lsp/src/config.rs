@@ -19,8 +19,17 @@
 //! name = "cluster-config"
 //! namespace = "flux-system"     # optional, default flux-system
 //! path = "kubernetes"           # "" or "." for the repository root; omit to mark it external
+//!
+//! # Schemas that extend or override the built-in catalog: folders (relative to the
+//! # repository root, never outside it) of CustomResourceDefinition YAML files (multi-document
+//! # files are fine) or JSON schema files (an openAPIV3Schema per file, named
+//! # `<group>/<kind>_<version>.json` as in the CRDs-catalog repositories, or a CRD as JSON).
+//! # These folders are read even when .gitignore'd or hidden.
+//! [schemas]
+//! crds = ["kubernetes/crds", ".schemas"]
 //! ```
 
+use crate::files::RelPath;
 use serde::Deserialize;
 
 pub const FILE_NAME: &str = ".gitops-lsp.toml";
@@ -32,6 +41,39 @@ pub struct Config {
     pub clusters: Vec<ClusterConfig>,
     #[serde(default, rename = "source")]
     pub sources: Vec<SourceConfig>,
+    #[serde(default)]
+    pub schemas: SchemasConfig,
+}
+
+/// `[schemas]`: where the repository keeps schemas of its own.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemasConfig {
+    /// Folders of CRD YAML or JSON schema files, as written (with their byte ranges in the
+    /// configuration text, for diagnostics).
+    #[serde(default)]
+    pub crds: Vec<toml::Spanned<String>>,
+}
+
+impl Config {
+    /// The `[schemas] crds` folders inside the repository, and the ones that are not
+    /// (message and byte range in the configuration text).
+    pub fn schema_dirs(&self) -> (Vec<RelPath>, Vec<(String, std::ops::Range<usize>)>) {
+        let mut ok = Vec::new();
+        let mut bad = Vec::new();
+        for d in &self.schemas.crds {
+            let raw = d.get_ref().trim();
+            let leaves = raw.starts_with('/') || raw.starts_with('\\') || raw.get(1..2) == Some(":");
+            match RelPath::new(raw).filter(|_| !leaves) {
+                Some(p) => ok.push(p),
+                None => bad.push((
+                    format!("schema folder `{raw}` is outside the repository; only folders inside it are read"),
+                    d.span(),
+                )),
+            }
+        }
+        (ok, bad)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -71,5 +113,17 @@ mod tests {
         assert_eq!(c.clusters[0].flux_version.as_deref(), Some("2.4.0"));
         assert_eq!(c.sources[0].path.as_deref(), Some("k"));
         assert!(super::parse("[[cluster]]\nnam = 1\n").is_err());
+    }
+
+    #[test]
+    fn schema_folders_inside_the_repo_only() {
+        let text = "[schemas]\ncrds = [\"k/crds\", \"./a/../schemas/\", \"../outside\", \"/etc/crds\"]\n";
+        let c = super::parse(text).unwrap();
+        let (ok, bad) = c.schema_dirs();
+        assert_eq!(ok.iter().map(|p| p.as_str()).collect::<Vec<_>>(), ["k/crds", "schemas"]);
+        assert_eq!(bad.len(), 2);
+        assert_eq!(&text[bad[0].1.clone()], "\"../outside\"");
+        assert!(bad[1].0.contains("/etc/crds"));
+        assert!(super::parse("[schemas]\ncrd = []\n").is_err());
     }
 }

@@ -3,6 +3,10 @@
 //! Owns: the walk (honouring .gitignore, .ignore and hidden files), the size limit,
 //! UTF-8 checks, byte-order marks, and symbolic links (never followed out of the root).
 //! Used by `check` and by the server's initial index and file-watcher events.
+//!
+//! The schema folders of `.gitops-lsp.toml` (`[schemas] crds`) are walked too, whatever
+//! .gitignore says; their `.json` files become auxiliary texts (`Snapshot::aux_texts`), read
+//! by `schema::crd`, and their YAML files manifests like any other.
 
 use crate::config;
 use crate::files::{is_manifest_name, RelPath, Unreadable, Vfs};
@@ -20,7 +24,9 @@ pub struct Loaded {
     pub config_text: Option<String>,
 }
 
-/// Reads every file under `root` that the analysis needs.
+/// Reads every file under `root` that the analysis needs, and every `.yaml`, `.yml` and
+/// `.json` file in the schema folders that `.gitops-lsp.toml` names (`[schemas] crds`), even
+/// where .gitignore or a leading dot would hide them.
 pub fn load(root: &Path) -> std::io::Result<Loaded> {
     let root = root.canonicalize()?;
     if !root.is_dir() {
@@ -29,6 +35,8 @@ pub fn load(root: &Path) -> std::io::Result<Loaded> {
             format!("{} is not a folder", root.display()),
         ));
     }
+    let config_text = std::fs::read_to_string(root.join(config::FILE_NAME)).ok();
+    let schema_dirs = schema_dirs_of(config_text.as_deref());
     let mut vfs = Vfs::default();
     let walker = ignore::WalkBuilder::new(&root)
         .hidden(true)
@@ -39,33 +47,63 @@ pub fn load(root: &Path) -> std::io::Result<Loaded> {
         .follow_links(false)
         .build();
     for entry in walker {
-        let Ok(entry) = entry else { continue };
-        let Some(ft) = entry.file_type() else { continue };
-        if ft.is_dir() {
+        visit(&mut vfs, &root, entry, &schema_dirs);
+    }
+    for dir in &schema_dirs {
+        let path = root.join(dir.as_str());
+        // A folder reached through a link out of the repository is not read.
+        if !path.canonicalize().is_ok_and(|p| p.starts_with(&root) && p.is_dir()) {
             continue;
         }
-        let path = entry.path();
-        let Some(rel) = relative(&root, path) else { continue };
-        if ft.is_symlink() {
-            match std::fs::canonicalize(path) {
-                Ok(target) if target.starts_with(&root) => {
-                    if target.is_file() {
-                        read_into(&mut vfs, rel, &target);
-                    }
-                }
-                Ok(_) => {
-                    vfs.unreadable.insert(rel, Unreadable::LinkOutsideRepo);
-                }
-                Err(e) => {
-                    vfs.unreadable.insert(rel, Unreadable::Io(e.to_string()));
+        let walker = ignore::WalkBuilder::new(&path).standard_filters(false).follow_links(false).build();
+        for entry in walker {
+            let schema_file = entry.as_ref().is_ok_and(|e| {
+                let n = e.file_name().to_string_lossy();
+                is_manifest_name(&n) || n.ends_with(".json")
+            });
+            let seen = entry
+                .as_ref()
+                .ok()
+                .and_then(|e| relative(&root, e.path()))
+                .is_some_and(|rel| vfs.texts.contains_key(&rel) || vfs.unreadable.contains_key(&rel));
+            if schema_file && !seen {
+                visit(&mut vfs, &root, entry, &schema_dirs);
+            }
+        }
+    }
+    Ok(Loaded { root, vfs, config_text })
+}
+
+/// The schema folders of a configuration text (none when it does not parse).
+pub fn schema_dirs_of(config_text: Option<&str>) -> Vec<RelPath> {
+    config_text.and_then(|t| config::parse(t).ok()).map(|c| c.schema_dirs().0).unwrap_or_default()
+}
+
+fn visit(vfs: &mut Vfs, root: &Path, entry: Result<ignore::DirEntry, ignore::Error>, schema_dirs: &[RelPath]) {
+    let Ok(entry) = entry else { return };
+    let Some(ft) = entry.file_type() else { return };
+    if ft.is_dir() {
+        return;
+    }
+    let path = entry.path();
+    let Some(rel) = relative(root, path) else { return };
+    if ft.is_symlink() {
+        match std::fs::canonicalize(path) {
+            Ok(target) if target.starts_with(root) => {
+                if target.is_file() {
+                    read_file(vfs, rel, &target, schema_dirs);
                 }
             }
-            continue;
+            Ok(_) => {
+                vfs.unreadable.insert(rel, Unreadable::LinkOutsideRepo);
+            }
+            Err(e) => {
+                vfs.unreadable.insert(rel, Unreadable::Io(e.to_string()));
+            }
         }
-        read_into(&mut vfs, rel, path);
+        return;
     }
-    let config_text = std::fs::read_to_string(root.join(config::FILE_NAME)).ok();
-    Ok(Loaded { root, vfs, config_text })
+    read_file(vfs, rel, path, schema_dirs);
 }
 
 /// The workspace-relative path of a file, `None` outside the root.
@@ -75,12 +113,29 @@ pub fn relative(root: &Path, path: &Path) -> Option<RelPath> {
     RelPath::new(&s)
 }
 
-/// Reads one file into the `Vfs` (a manifest as text, another file as a path only).
+/// Reads one file into the `Vfs` (a manifest as text, another file as a path only). A
+/// `.json` file is read as text when it lies in a schema folder of the configuration found
+/// at the root that `path` and `rel` imply.
 pub fn read_into(vfs: &mut Vfs, rel: RelPath, path: &Path) {
+    let schema_dirs = if rel.file_name().ends_with(".json") {
+        let mut root = Some(path);
+        for _ in rel.as_str().split('/') {
+            root = root.and_then(Path::parent);
+        }
+        root.map(|r| schema_dirs_of(std::fs::read_to_string(r.join(config::FILE_NAME)).ok().as_deref()))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    read_file(vfs, rel, path, &schema_dirs)
+}
+
+fn read_file(vfs: &mut Vfs, rel: RelPath, path: &Path, schema_dirs: &[RelPath]) {
     let name = rel.file_name().to_string();
     let manifest = is_manifest_name(&name);
     let aux = name.ends_with(".env");
-    if !manifest && !aux {
+    let schema = name.ends_with(".json") && schema_dirs.iter().any(|d| rel.starts_with(d));
+    if !manifest && !aux && !schema {
         vfs.other_files.insert(rel);
         return;
     }
@@ -93,6 +148,7 @@ pub fn read_into(vfs: &mut Vfs, rel: RelPath, path: &Path) {
         vfs.unreadable.insert(rel, Unreadable::TooLarge { size, limit: MAX_FILE_SIZE });
         return;
     }
+    vfs.other_files.remove(&rel);
     match std::fs::read(path) {
         Ok(bytes) => match decode(bytes) {
             Ok(text) => vfs.insert_text(rel, text),

@@ -1029,6 +1029,152 @@ fn definition_of_issuer_secret_store_gateway_class_and_parent_ref() {
     );
 }
 
+/// Like `REFS`, with the facts that hover shows about each named object.
+const REFS_DETAILED: &str = r#"
+#- /apps/web/kustomization.yaml
+resources:
+  - deployment.yaml
+  - infra.yaml
+  - uses.yaml
+#- /apps/web/infra.yaml
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: fast-${CLUSTER}
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: rook-ceph.rbd.csi.ceph.com
+reclaimPolicy: Delete
+---
+apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata:
+  name: letsencrypt
+spec:
+  acme:
+    server: https://acme-v02.api.letsencrypt.org/directory
+    privateKeySecretRef:
+      name: letsencrypt
+---
+apiVersion: external-secrets.io/v1
+kind: ClusterSecretStore
+metadata:
+  name: onepassword
+spec:
+  provider:
+    onepassword:
+      connectHost: http://onepassword-connect:8080
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: cilium
+spec:
+  controllerName: io.cilium/gateway-controller
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: internal
+  namespace: default
+spec:
+  gatewayClassName: cilium
+  listeners:
+    - name: https
+      protocol: HTTPS
+      port: 443
+      hostname: "*.example.com"
+"#;
+
+fn hover_on(line: &str) -> String {
+    let uses = format!(
+        "#- /apps/web/uses.yaml\napiVersion: example.com/v1\nkind: Thing\nmetadata:\n  name: thing\n  namespace: default\nspec:\n{line}\n"
+    );
+    let fx = parse_parts(&[TWO_CLUSTERS, WEB_DEPLOYMENT, REFS_DETAILED, &uses]);
+    match nav::hover(&fx.analysis, &fx.file, fx.offset) {
+        Some(h) => format!("[{}]\n{}\n", ide::slice(&fx, &fx.file, &h.range), h.markdown.trim_end()),
+        None => "(none)\n".to_string(),
+    }
+}
+
+#[test]
+fn hover_on_reference_values_names_the_object_and_where_per_cluster() {
+    expect![[r#"
+        [fast-${CLUSTER}]
+        **StorageClass `fast-${CLUSTER}`** (storageClassName)
+
+        | cluster | target |
+        | --- | --- |
+        | apps | `fast-apps` in apps/web/infra.yaml:4 |
+        | infra | `fast-infra` in apps/web/infra.yaml:4 |
+
+        - provisioner: `rook-ceph.rbd.csi.ceph.com`
+        - reclaim policy: `Delete`
+        - the cluster's default StorageClass
+    "#]]
+    .assert_eq(&hover_on("  storageClassName: fa$0st-${CLUSTER}"));
+    expect![[r#"
+        [letsencrypt]
+        **ClusterIssuer `letsencrypt`** (issuerRef)
+
+        | cluster | target |
+        | --- | --- |
+        | apps | `letsencrypt` in apps/web/infra.yaml:13 |
+        | infra | `letsencrypt` in apps/web/infra.yaml:13 |
+
+        - type: `acme`
+        - ACME server: `https://acme-v02.api.letsencrypt.org/directory`
+    "#]]
+    .assert_eq(&hover_on("  issuerRef:\n    kind: ClusterIssuer\n    name: letsen$0crypt"));
+    expect![[r#"
+        [onepassword]
+        **ClusterSecretStore `onepassword`** (secretStoreRef)
+
+        | cluster | target |
+        | --- | --- |
+        | apps | `onepassword` in apps/web/infra.yaml:23 |
+        | infra | `onepassword` in apps/web/infra.yaml:23 |
+
+        - provider: onepassword
+    "#]]
+    .assert_eq(&hover_on("  secretStoreRef:\n    kind: ClusterSecretStore\n    name: onepass$0word"));
+    expect![[r#"
+        [cilium]
+        **GatewayClass `cilium`** (gatewayClassName)
+
+        | cluster | target |
+        | --- | --- |
+        | apps | `cilium` in apps/web/infra.yaml:32 |
+        | infra | `cilium` in apps/web/infra.yaml:32 |
+
+        - controller: `io.cilium/gateway-controller`
+    "#]]
+    .assert_eq(&hover_on("  gatewayClassName: cil$0ium"));
+    expect![[r#"
+        [internal]
+        **Gateway `internal`** (parentRefs)
+
+        | cluster | target |
+        | --- | --- |
+        | apps | `default/internal` in apps/web/infra.yaml:39 |
+        | infra | `default/internal` in apps/web/infra.yaml:39 |
+
+        - class: `cilium`
+        - listener `https`: HTTPS 443 `*.example.com`
+    "#]]
+    .assert_eq(&hover_on("  parentRefs:\n    - name: inter$0nal\n      sectionName: https"));
+    expect![[r#"
+        [nowhere]
+        **Gateway `nowhere`** (parentRefs)
+
+        | cluster | target |
+        | --- | --- |
+        | apps | **not found**: no Gateway `default/nowhere` in this cluster |
+        | infra | **not found**: no Gateway `default/nowhere` in this cluster |
+    "#]]
+    .assert_eq(&hover_on("  parentRefs:\n    - name: nowh$0ere"));
+}
+
 // ---------------------------------------------------------------------------------------
 // References.
 

@@ -352,6 +352,60 @@ fn ref_details(a: &Analysis, from: ObjLoc, r: &Ref, t: &Target) -> String {
                 if deps.is_empty() { "—".to_string() } else { md_escape(&deps.join(", ")) }
             );
         }
+        RefRole::StorageClassName => {
+            if let Some(p) = root.str_at(&["provisioner"]) {
+                let _ = writeln!(out, "- provisioner: {}", md_code(p));
+            }
+            if let Some(p) = root.str_at(&["reclaimPolicy"]) {
+                let _ = writeln!(out, "- reclaim policy: {}", md_code(p));
+            }
+            if root.str_at(&["metadata", "annotations", "storageclass.kubernetes.io/is-default-class"]) == Some("true")
+            {
+                out.push_str("- the cluster's default StorageClass\n");
+            }
+        }
+        RefRole::IssuerRef => {
+            let spec = root.get("spec").and_then(Node::as_map).unwrap_or(&[]);
+            if let Some(ty) = spec.iter().filter_map(|(k, _)| k.as_str()).find(|k| *k != "caBundle") {
+                let _ = writeln!(out, "- type: {}", md_code(ty));
+            }
+            if let Some(server) = root.str_at(&["spec", "acme", "server"]) {
+                let _ = writeln!(out, "- ACME server: {}", md_code(server));
+            }
+        }
+        RefRole::SecretStoreRef => {
+            let providers: Vec<&str> = root
+                .at(&["spec", "provider"])
+                .and_then(Node::as_map)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|(k, _)| k.as_str())
+                .collect();
+            if !providers.is_empty() {
+                let _ = writeln!(out, "- provider: {}", md_escape(&providers.join(", ")));
+            }
+        }
+        RefRole::GatewayClassName => {
+            if let Some(c) = root.str_at(&["spec", "controllerName"]) {
+                let _ = writeln!(out, "- controller: {}", md_code(c));
+            }
+        }
+        RefRole::ParentRef => {
+            if let Some(c) = root.str_at(&["spec", "gatewayClassName"]) {
+                let _ = writeln!(out, "- class: {}", md_code(c));
+            }
+            for l in root.at(&["spec", "listeners"]).and_then(Node::as_seq).unwrap_or(&[]).iter().take(8) {
+                let field = |k: &str| l.str_at(&[k]).unwrap_or("—");
+                let host = l.str_at(&["hostname"]).map(|h| format!(" {}", md_code(h))).unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "- listener {}: {} {}{host}",
+                    md_code(field("name")),
+                    md_escape(field("protocol")),
+                    md_escape(field("port"))
+                );
+            }
+        }
         RefRole::SubstituteFrom | RefRole::ValuesFrom => {
             if let Some((_, _, e)) = crate::project::source_of_object(tf, tl.file, to) {
                 let _ = writeln!(

@@ -25,7 +25,7 @@ pub fn diagnostics(a: &Analysis) -> Vec<Diagnostic> {
     let snap = &*a.snapshot;
     let repo = crd::repo_kinds(snap);
     let schemas = Schemas { catalog: catalog(), repo: &repo };
-    let mut out = Vec::new();
+    let mut out = crd::diagnostics(snap);
     // Where each object is applied: (cluster, Flux Kustomization, substitution disabled).
     let mut contexts: FxHashMap<ObjLoc, Vec<(u32, u32, bool)>> = FxHashMap::default();
     for (ci, c) in a.project.clusters.iter().enumerate() {

@@ -3,7 +3,7 @@
 //!
 //! Owns: the built-in catalog (`lsp/schemas/*.json`, one file per API group, embedded and
 //! parsed once on first use), schemas read from CustomResourceDefinitions in the repository
-//! (`crd`), the checks after substitution (`check`: unknown-field, wrong-type,
+//! and from the schema folders named in `.gitops-lsp.toml` (`crd`), the checks after substitution (`check`: unknown-field, wrong-type,
 //! missing-required, invalid-enum, unknown-kind, dangling-reference) and the editor helpers
 //! (`edit`: key and value completion, hover on a key). Pure: reads an `Analysis`, never the
 //! disk; knows nothing of LSP.
@@ -409,27 +409,31 @@ fn type_expr(t: &str) -> Result<Schema, String> {
 /// The catalog extended by the repository's CRDs: what checks, completion and hover use.
 pub struct Schemas<'a> {
     pub catalog: &'static Catalog,
-    /// Kinds from CustomResourceDefinitions in the repository (override the catalog).
-    pub repo: &'a [KindSchema],
+    /// Kinds from the repository's schema folders and CRD manifests (override the catalog).
+    pub repo: &'a [std::sync::Arc<KindSchema>],
 }
 
 impl<'a> Schemas<'a> {
     pub fn lookup(&self, api_version: &str, kind: &str) -> Lookup<'_> {
         let (group, version) = split_api_version(api_version);
         let mut other = None;
-        for k in self.repo.iter().filter(|k| k.group == group && k.kind == kind) {
+        // A kind known only from a lower-case file name matches in any case.
+        let same_kind = |k: &KindSchema| {
+            k.kind == kind || (!k.kind.chars().any(|c| c.is_ascii_uppercase()) && k.kind.eq_ignore_ascii_case(kind))
+        };
+        for k in self.repo.iter().filter(|k| k.group == group && same_kind(k)) {
             if k.versions.iter().any(|v| v == version) {
                 return Lookup::Found(k);
             }
             other = Some(k);
         }
         match self.catalog.lookup(api_version, kind) {
-            Lookup::Unknown => other.map_or(Lookup::Unknown, Lookup::OtherVersion),
+            Lookup::Unknown => other.map_or(Lookup::Unknown, |k| Lookup::OtherVersion(&**k)),
             l => l,
         }
     }
     /// Every kind, repository ones first.
     pub fn all(&self) -> impl Iterator<Item = &KindSchema> {
-        self.repo.iter().chain(self.catalog.kinds.iter())
+        self.repo.iter().map(|k| &**k).chain(self.catalog.kinds.iter())
     }
 }
