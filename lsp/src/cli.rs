@@ -67,7 +67,8 @@ pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     if !args.clusters.is_empty() {
         diags = filter_clusters(&analysis, diags, &args.clusters);
     }
-    let texts = Texts { root: &loaded.root, snapshot: &analysis.snapshot };
+    let secret_envs = crate::ide::render::secret_env_files(&analysis);
+    let texts = Texts { root: &loaded.root, snapshot: &analysis.snapshot, secret_envs: &secret_envs };
     let result = match args.format {
         Format::Human => human(&diags, &texts, &known, args.color, out),
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&json_diagnostics(&diags, &texts)).unwrap()),
@@ -123,9 +124,46 @@ fn filter_clusters(a: &Analysis, diags: Vec<Diagnostic>, names: &[String]) -> Ve
 struct Texts<'a> {
     root: &'a Path,
     snapshot: &'a Snapshot,
+    /// `.env` files a `secretGenerator` reads.
+    secret_envs: &'a [RelPath],
 }
 
 impl Texts<'_> {
+    /// The text shown in source snippets: secret values (see `ide::render::secret_spans`, and
+    /// the values of a secretGenerator's `.env` file) blanked with `*`, byte for byte, so
+    /// ranges still fit and line breaks stay.
+    fn shown(&self, path: &RelPath) -> Arc<str> {
+        let text = self.get(path);
+        let spans: Vec<std::ops::Range<usize>> = match self.snapshot.file_idx(path) {
+            Some(i) => crate::ide::render::secret_spans(self.snapshot.file(i)),
+            None if self.secret_envs.contains(path) => {
+                let mut v = Vec::new();
+                let mut at = 0;
+                for line in text.split_inclusive('\n') {
+                    if let Some(eq) = line.find('=') {
+                        v.push(at + eq + 1..at + line.trim_end().len());
+                    }
+                    at += line.len();
+                }
+                v
+            }
+            None => Vec::new(),
+        };
+        if spans.is_empty() {
+            return text;
+        }
+        let mut bytes = text.as_bytes().to_vec();
+        for r in spans {
+            for b in bytes.get_mut(r).unwrap_or_default() {
+                if *b != b'\n' && *b != b'\r' {
+                    *b = b'*';
+                }
+            }
+        }
+        // Spans start and end on character boundaries; every byte inside became ASCII.
+        Arc::from(String::from_utf8(bytes).unwrap_or_default())
+    }
+
     fn get(&self, path: &RelPath) -> Arc<str> {
         match self.snapshot.file_idx(path) {
             Some(i) => self.snapshot.file(i).text.clone(),
@@ -187,7 +225,7 @@ fn human(
     let mut files = SimpleFiles::new();
     let mut ids: std::collections::HashMap<RelPath, usize> = std::collections::HashMap::new();
     let mut id_of = |p: &RelPath, files: &mut SimpleFiles<String, Arc<str>>| -> usize {
-        *ids.entry(p.clone()).or_insert_with(|| files.add(p.as_str().to_string(), texts.get(p)))
+        *ids.entry(p.clone()).or_insert_with(|| files.add(p.as_str().to_string(), texts.shown(p)))
     };
     let config = term::Config::default();
     let use_color = match color {

@@ -11,6 +11,7 @@
 //! `postBuild.substitute`). That is what a rename must touch to keep every cluster working.
 
 use super::locate::{self, DefKind, Index, Located, Ref, RefRole, Target, VarDef, What};
+use super::render;
 use super::{Hover, NavTarget, TextEdit};
 use crate::analysis::Analysis;
 use crate::files::{RelPath, TextRange};
@@ -76,12 +77,18 @@ fn hover_var_use(a: &Analysis, idx: &Index, loc: &Located, expr: &subst::Expr) -
     let name = &expr.name;
     let mut md = format!("`${{{name}}}`");
     let text = &f.text[expr.range.clone()];
+    // Inside a Secret's value, its text (a default, an alternative) is secret too.
+    let in_secret = render::in_secret(&render::secret_spans(f), &expr.range);
     if expr.op != subst::Op::Plain {
-        let _ = write!(md, " in `{}`", md_code_inner(text));
+        if in_secret {
+            md.push_str(" in a Secret's value (its text is not shown)");
+        } else {
+            let _ = write!(md, " in `{}`", md_code_inner(text));
+        }
     }
     md.push_str("\n\n");
     let Some(obj) = loc.obj else { return md };
-    let rows = var_rows(a, idx, obj, expr, text);
+    let rows = var_rows(a, idx, obj, expr, text, in_secret);
     if rows.is_empty() {
         md.push_str("Not applied by any cluster: no Flux Kustomization builds this object, so nothing substitutes it.");
         return md;
@@ -100,7 +107,7 @@ struct Row {
 }
 
 /// One row per cluster (per Flux Kustomization when they disagree within a cluster).
-fn var_rows(a: &Analysis, idx: &Index, obj: ObjLoc, expr: &subst::Expr, expr_text: &str) -> Vec<Row> {
+fn var_rows(a: &Analysis, idx: &Index, obj: ObjLoc, expr: &subst::Expr, expr_text: &str, in_secret: bool) -> Vec<Row> {
     let snap = &*a.snapshot;
     let o = &snap.file(obj.file).objects[obj.obj as usize];
     let mut per: Vec<(u32, u32, String, String)> = Vec::new();
@@ -116,7 +123,7 @@ fn var_rows(a: &Analysis, idx: &Index, obj: ObjLoc, expr: &subst::Expr, expr_tex
         } else if !ks.bindings.enabled {
             (format!("not substituted: Flux Kustomization {} has no `postBuild`", ks.id), String::new())
         } else {
-            var_state(snap, c, pl.ks, expr, expr_text)
+            var_state(snap, c, pl.ks, expr, expr_text, in_secret)
         };
         per.push((ci, pl.ks, value, source));
     }
@@ -140,11 +147,20 @@ fn var_rows(a: &Analysis, idx: &Index, obj: ObjLoc, expr: &subst::Expr, expr_tex
 }
 
 /// The value of a variable for one Flux Kustomization, and where it comes from.
-fn var_state(snap: &Snapshot, c: &Cluster, ks: u32, expr: &subst::Expr, expr_text: &str) -> (String, String) {
+/// `in_secret`: the expression is written in a Secret's value, so its default is not shown.
+fn var_state(
+    snap: &Snapshot,
+    c: &Cluster,
+    ks: u32,
+    expr: &subst::Expr,
+    expr_text: &str,
+    in_secret: bool,
+) -> (String, String) {
     let ks = &c.kss[ks as usize];
     let b = &ks.bindings;
     let name = &expr.name;
     let default = expr.op.default_text().map(|d| match subst::eval(d, &|n| b.lookup(n)).text {
+        _ if in_secret => "written in the Secret (hidden)".to_string(),
         Some(v) => md_code(&v),
         None => format!("{} (value unknown)", md_code(d)),
     });
@@ -160,7 +176,7 @@ fn var_state(snap: &Snapshot, c: &Cluster, ks: u32, expr: &subst::Expr, expr_tex
             }
             Value::Known(v) => {
                 let mut shown = md_code(v);
-                if !matches!(expr.op, subst::Op::Plain) && !expr.op.has_default() {
+                if !matches!(expr.op, subst::Op::Plain) && !expr.op.has_default() && !in_secret {
                     if let Some(out) = subst::eval(expr_text, &|n| b.lookup(n)).text {
                         if out != *v {
                             shown = format!("{shown} → {}", md_code(&out));

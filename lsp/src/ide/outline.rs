@@ -3,8 +3,9 @@
 //!
 //! Owns: turning parsed documents, builds and bindings into `Symbol`, `DocumentLink`,
 //! `InlayHint` and `CodeLens`. Pure functions of an `Analysis`; byte offsets; no LSP.
-//! Never shows a Secret's value: Secret data and `secretGenerator` entries get no value
-//! detail, and variables from Secrets read `(secret)`.
+//! Never shows a Secret's value: Secret data, `secretGenerator` entries, a `sops:` block and
+//! SOPS-encrypted values get no value detail, and variables from Secrets (and defaults
+//! written in a Secret's value) read `(secret)`.
 //!
 //! Choices:
 //! - a folder links to its kustomization file; a Flux `spec.path` folder without one (Flux
@@ -14,7 +15,7 @@
 //!   the first cluster's folder and the tooltip lists each cluster's;
 //! - URLs, absolute paths, paths leaving the repository and missing targets get no link.
 
-use super::render::{applied, substitution_off, Applied, Resolved, Vars};
+use super::render::{self, applied, substitution_off, Applied, Resolved, Vars};
 use super::{CodeLens, DocumentLink, InlayHint, Symbol, SymbolKind};
 use crate::analysis::Analysis;
 use crate::files::{RelPath, TextRange, Unreadable};
@@ -127,9 +128,11 @@ fn key_symbols(f: &FileModel, node: &Node, depth: usize, secret: bool, secret_ob
         };
         let secret = secret
             || (f.is_kustomization && depth == 1 && name == "secretGenerator")
-            || (secret_object && depth == 1 && (name == "data" || name == "stringData"));
+            || (secret_object && depth == 1 && (name == "data" || name == "stringData"))
+            || (depth == 1 && name == "sops");
         let detail = match &v.kind {
             NodeKind::Scalar(_) if secret => None,
+            NodeKind::Scalar(s) if crate::project::is_sops_encrypted(&s.value) => None,
             NodeKind::Scalar(s) if v.is_null() && s.value.is_empty() => None,
             NodeKind::Scalar(s) => {
                 Some(if s.value.is_empty() { "\"\"".to_string() } else { preview(&s.value, PREVIEW_CHARS) })
@@ -583,6 +586,7 @@ pub fn inlay_hints(a: &Analysis, file: &RelPath, range: TextRange, cluster: Opti
     let Some(fi) = a.snapshot.file_idx(file) else { return Vec::new() };
     let f = a.snapshot.file(fi);
     let applied = applied(a, fi);
+    let spans = render::secret_spans(f);
     let mut vars_cache: FxHashMap<(usize, u32), Vars> = FxHashMap::default();
     let mut out = Vec::new();
     for (oi, o) in f.objects.iter().enumerate() {
@@ -617,6 +621,8 @@ pub fn inlay_hints(a: &Analysis, file: &RelPath, range: TextRange, cluster: Opti
                     continue;
                 }
                 let src = &f.text[e.range.clone()];
+                // A default written in a Secret's value is as secret as the value.
+                let hide_default = render::in_secret(&spans, &e.range);
                 let mut rows: Vec<(String, Resolved, bool)> = Vec::new();
                 for at in &places {
                     let c = &a.project.clusters[at.cluster];
@@ -627,7 +633,10 @@ pub fn inlay_hints(a: &Analysis, file: &RelPath, range: TextRange, cluster: Opti
                     };
                     let r = match substitution_off(a, fi, oi, *at) {
                         Some(why) => Resolved::NotSubstituted(why),
-                        None => vars_cache[&(at.cluster, at.ks)].resolve(e, src, false),
+                        None => match vars_cache[&(at.cluster, at.ks)].resolve(e, src, false) {
+                            Resolved::Default(_) if hide_default => Resolved::Secret { revealed: None },
+                            r => r,
+                        },
                     };
                     rows.push((label, r, c.strict));
                 }

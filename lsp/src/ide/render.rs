@@ -27,7 +27,7 @@ use crate::model::{FileModel, KustomizeFile};
 use crate::project::{Binding, Bindings, Cluster, KsNode, Placed, Value};
 use crate::snapshot::FileIdx;
 use crate::subst::{self, Expr, Lookup};
-use crate::yaml::Node;
+use crate::yaml::{Node, NodeKind};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -290,6 +290,79 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Byte ranges of `f`'s text that hold secret values, sorted: the values of a Secret's
+/// `data` and `stringData`, SOPS-encrypted values (`ENC[...]`, in any object), the data keys
+/// and MAC of a `sops:` block, and the values of `secretGenerator` literals. Nothing quotes
+/// text from them: render masks them, hover and inlay hints do not repeat what is written
+/// there, `check` blanks them in its source snippets.
+pub fn secret_spans(f: &FileModel) -> Vec<std::ops::Range<usize>> {
+    fn sops_block(n: &Node, out: &mut Vec<std::ops::Range<usize>>) {
+        match &n.kind {
+            NodeKind::Map(entries) => {
+                for (k, v) in entries {
+                    if matches!(k.as_str(), Some("mac" | "enc")) && v.as_scalar().is_some() {
+                        out.push(v.range.clone());
+                    } else {
+                        sops_block(v, out);
+                    }
+                }
+            }
+            NodeKind::Seq(items) => items.iter().for_each(|i| sops_block(i, out)),
+            NodeKind::Scalar(_) => {}
+        }
+    }
+    let mut out = Vec::new();
+    for o in &f.objects {
+        let root = f.root(o);
+        if o.is("", "Secret") {
+            for field in ["data", "stringData"] {
+                for (_, v) in root.get(field).and_then(Node::as_map).unwrap_or(&[]) {
+                    out.push(v.range.clone());
+                }
+            }
+        }
+        if let Some(sops) = root.get("sops") {
+            sops_block(sops, &mut out);
+        }
+        root.for_each_scalar(&mut |n, s, is_key| {
+            if !is_key && crate::project::is_sops_encrypted(&s.value) {
+                out.push(n.range.clone());
+            }
+        });
+    }
+    if let Some(root) = f.kustomization() {
+        for g in KustomizeFile::read(root).generators.iter().filter(|g| g.secret) {
+            for lit in &g.literals {
+                let raw = &f.text[lit.range.clone()];
+                if let Some(eq) = raw.find('=') {
+                    out.push(lit.range.start + eq + 1..lit.range.end);
+                }
+            }
+        }
+    }
+    out.retain(|r| !r.is_empty() && r.end <= f.text.len());
+    out.sort_by_key(|r| (r.start, r.end));
+    out.dedup();
+    out
+}
+
+/// Whether `range` overlaps one of `spans` (from `secret_spans`).
+pub fn in_secret(spans: &[std::ops::Range<usize>], range: &std::ops::Range<usize>) -> bool {
+    spans.iter().any(|s| s.start < range.end.max(range.start + 1) && range.start < s.end)
+}
+
+/// The `.env` files that a `secretGenerator` reads (their values are secret).
+pub fn secret_env_files(a: &Analysis) -> Vec<RelPath> {
+    let mut out = Vec::new();
+    for f in &a.snapshot.files {
+        let Some(root) = f.kustomization() else { continue };
+        for g in KustomizeFile::read(root).generators.iter().filter(|g| g.secret) {
+            out.extend(g.envs.iter().filter_map(|e| f.path.parent().join(e.as_str()?)));
+        }
+    }
+    out
+}
+
 /// "Kind ns/name" (or "Kind name") of an object.
 pub(crate) fn describe_object(f: &FileModel, obj: usize) -> String {
     let o = &f.objects[obj];
@@ -354,6 +427,7 @@ pub fn render(a: &Analysis, file: &RelPath, cluster: &str, show_secrets: bool) -
     }
 
     let text = &*f.text;
+    let spans = secret_spans(f);
     let line = |off: usize| f.line_index.line_of(off) + 1;
     let mut notes = Notes::default();
     // Document index -> the object in it.
@@ -394,20 +468,15 @@ pub fn render(a: &Analysis, file: &RelPath, cluster: &str, show_secrets: bool) -
             ));
         }
         let root = f.root(&f.objects[oi]);
-        // A Secret's own values are masked too, unless asked for.
+        // A Secret's own values (and SOPS data keys, MAC and encrypted values) are masked
+        // too, unless asked for.
         let mut masked: Vec<std::ops::Range<usize>> = Vec::new();
-        if !show_secrets && f.objects[oi].is("", "Secret") {
-            for field in ["data", "stringData"] {
-                for (_, v) in root.get(field).and_then(Node::as_map).unwrap_or(&[]) {
-                    let inside = root.range.start <= v.range.start && v.range.end <= root.range.end;
-                    if inside
-                        && !v.range.is_empty()
-                        && !masked.iter().any(|m| m.start <= v.range.start && v.range.end <= m.end)
-                    {
-                        edits.insert(v.range.start, (v.range.end, format!("'{SECRET_MASK}'")));
-                        masked.push(v.range.clone());
-                        notes.masked = true;
-                    }
+        if !show_secrets {
+            for v in spans.iter().filter(|v| root.range.start <= v.start && v.end <= root.range.end) {
+                if !masked.iter().any(|m| m.start <= v.start && v.end <= m.end) {
+                    edits.insert(v.start, (v.end, format!("'{SECRET_MASK}'")));
+                    masked.push(v.clone());
+                    notes.masked = true;
                 }
             }
         }

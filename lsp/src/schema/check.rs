@@ -306,28 +306,40 @@ fn value_problem(
     };
     let key = path.rsplit('.').next().unwrap_or(path);
     let _ = cat;
+    // A Secret's values are never quoted in a message (nor the text that makes them).
+    let secret = (path.starts_with("data.") || path.starts_with("stringData."))
+        && f.objects.iter().any(|o| {
+            let r = &f.root(o).range;
+            o.is("", "Secret") && r.start <= n.range.start && n.range.end <= r.end
+        });
+    let shown = if secret { "the value (hidden: a Secret's)".to_string() } else { format!("`{value}`") };
+    let shown_src =
+        if secret { source.map(|_| "the value written here".to_string()) } else { source.map(|s| format!("`{s}`")) };
+    let example = if secret { String::new() } else { format!(" (`'\"{value}\"'`)") };
     if !ok {
         let want = article(s.ty);
-        let msg = match source {
+        let msg = match shown_src {
             Some(src) if s.ty == Ty::String || s.ty == Ty::Duration => format!(
-                "`{src}` becomes `{value}` here; Flux substitutes into the built YAML, where the quotes are gone, so `{key}` arrives as {} and the apply fails (cannot convert {} to string): make the value non-numeric or quote it inside the variable (`'\"{value}\"'`)",
+                "{src} becomes {shown} here; Flux substitutes into the built YAML, where the quotes are gone, so `{key}` arrives as {} and the apply fails (cannot convert {} to string): make the value non-numeric or quote it inside the variable{example}",
                 article_of(ty),
                 go_type(ty)
             ),
-            Some(src) => format!("`{src}` becomes `{value}` here, {}, but `{key}` must be {want}", article_of(ty)),
+            Some(src) => format!("{src} becomes {shown} here, {}, but `{key}` must be {want}", article_of(ty)),
             None if ty == ScalarType::Str && matches!(s.ty, Ty::Integer | Ty::Number | Ty::Boolean) && n.as_scalar().is_some_and(|x| x.style != ScalarStyle::Plain) => {
-                format!("`{key}` must be {want}, but `{value}` is quoted, so it is a string: remove the quotes")
+                format!("`{key}` must be {want}, but {shown} is quoted, so it is a string: remove the quotes")
             }
-            None => format!("`{key}` must be {want}, but `{value}` is {}", article_of(ty)),
+            None => format!("`{key}` must be {want}, but {shown} is {}", article_of(ty)),
         };
         return Some(Diagnostic::new(codes::WRONG_TYPE, &f.path, n.range.clone(), msg));
     }
     if !s.enum_values.is_empty() && !s.enum_values.iter().any(|e| &**e == value) {
         let names: Vec<&str> = s.enum_values.iter().map(|e| &**e).collect();
-        let hint = closest(value, &names).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
-        let from = source.map(|s| format!("`{s}` becomes `{value}` here, but ")).unwrap_or_default();
+        let hint = if secret { None } else { closest(value, &names) }
+            .map(|c| format!("; did you mean `{c}`?"))
+            .unwrap_or_default();
+        let from = shown_src.map(|s| format!("{s} becomes {shown} here, but ")).unwrap_or_default();
         let msg = format!(
-            "{from}`{key}` must be one of {}: `{value}` is not{hint}",
+            "{from}`{key}` must be one of {}: {shown} is not{hint}",
             names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
         );
         return Some(Diagnostic::new(codes::INVALID_ENUM, &f.path, n.range.clone(), msg));

@@ -12,6 +12,24 @@ use std::time::{Duration, Instant};
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
+/// How to start the server (`LspClient::start_opts`).
+#[derive(Clone, Debug)]
+pub struct StartOptions {
+    pub init_options: Value,
+    /// Extra command-line arguments (e.g. `["--log-level", "debug"]`).
+    pub args: Vec<String>,
+    /// Keep the server's stderr (read with `LspClient::stderr_text`); discarded otherwise.
+    pub capture_stderr: bool,
+    /// Keep every message the server sends, as text, in `LspClient::transcript`.
+    pub transcript: bool,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        StartOptions { init_options: json!({}), args: Vec::new(), capture_stderr: false, transcript: false }
+    }
+}
+
 pub struct LspClient {
     child: Child,
     stdin: Arc<Mutex<ChildStdin>>,
@@ -25,6 +43,11 @@ pub struct LspClient {
     /// Methods of the requests the server sent (answered null), in order.
     pub server_requests: Vec<String>,
     versions: HashMap<String, i64>,
+    /// Responses read while waiting for another one, by id.
+    responses: HashMap<i64, Value>,
+    stderr: Option<Arc<Mutex<Vec<u8>>>>,
+    /// Every message the server sent (when `StartOptions::transcript`).
+    pub transcript: Option<Vec<String>>,
 }
 
 fn write_msg(w: &mut impl Write, v: &Value) {
@@ -45,13 +68,33 @@ impl LspClient {
     }
 
     pub fn start_with(root: &Path, init_options: Value) -> LspClient {
+        Self::start_opts(root, StartOptions { init_options, ..StartOptions::default() })
+    }
+
+    pub fn start_opts(root: &Path, opts: StartOptions) -> LspClient {
+        let StartOptions { init_options, args, capture_stderr, transcript } = opts;
         let root = root.canonicalize().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_gitops-lsp"))
+            .args(&args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(if capture_stderr { Stdio::piped() } else { Stdio::null() })
             .spawn()
             .expect("start gitops-lsp");
+        let stderr = child.stderr.take().map(|mut e| {
+            let buf = Arc::new(Mutex::new(Vec::new()));
+            let b = buf.clone();
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 4096];
+                while let Ok(n) = e.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    b.lock().unwrap().extend_from_slice(&chunk[..n]);
+                }
+            });
+            buf
+        });
         let stdin = Arc::new(Mutex::new(child.stdin.take().unwrap()));
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -97,6 +140,9 @@ impl LspClient {
             notifications: Vec::new(),
             server_requests: Vec::new(),
             versions: HashMap::new(),
+            responses: HashMap::new(),
+            stderr,
+            transcript: transcript.then(Vec::new),
         };
         let res = c.request(
             "initialize",
@@ -122,9 +168,15 @@ impl LspClient {
     }
 
     fn record(&mut self, v: &Value) {
+        if let Some(t) = &mut self.transcript {
+            t.push(v.to_string());
+        }
         if v.get("id").is_some() {
             if let Some(m) = v.get("method").and_then(|m| m.as_str()) {
                 self.server_requests.push(m.to_string());
+            } else if let Some(id) = v["id"].as_i64() {
+                // A response: kept until `response(id)` takes it.
+                self.responses.insert(id, v.clone());
             }
         }
         if v.get("id").is_none() {
@@ -152,19 +204,56 @@ impl LspClient {
 
     /// Sends a request and returns the whole response (`result` or `error`).
     pub fn request_raw(&mut self, method: &str, params: Value) -> Value {
+        let id = self.send_request(method, params);
+        self.response(id).unwrap_or_else(|| panic!("no response to {method} within {TIMEOUT:?}"))
+    }
+
+    /// Sends a request without waiting; returns its id (see `response`).
+    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
         write_msg(
             &mut *self.stdin.lock().unwrap(),
             &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
         );
+        id
+    }
+
+    /// Waits for the response to request `id` (`None` after `TIMEOUT`); responses to other
+    /// requests read meanwhile are kept for their own `response` call.
+    pub fn response(&mut self, id: i64) -> Option<Value> {
         let deadline = Instant::now() + TIMEOUT;
-        while let Some(v) = self.next(deadline) {
-            if v.get("id") == Some(&json!(id)) && v.get("method").is_none() {
-                return v;
+        loop {
+            if let Some(v) = self.responses.remove(&id) {
+                return Some(v);
             }
+            self.next(deadline)?;
         }
-        panic!("no response to {method} within {TIMEOUT:?}");
+    }
+
+    /// Asks `$/cancelRequest` for request `id`.
+    pub fn cancel(&mut self, id: i64) {
+        self.notify("$/cancelRequest", json!({"id": id}));
+    }
+
+    /// Sends every request, then collects the responses in order (pipelined).
+    pub fn request_many(&mut self, requests: Vec<(&str, Value)>) -> Vec<Value> {
+        let ids: Vec<(i64, &str)> = requests.into_iter().map(|(m, p)| (self.send_request(m, p), m)).collect();
+        ids.into_iter()
+            .map(|(id, m)| {
+                self.response(id).unwrap_or_else(|| panic!("no response to {m} (id {id}) within {TIMEOUT:?}"))
+            })
+            .collect()
+    }
+
+    /// What the server wrote to stderr so far (`StartOptions::capture_stderr`).
+    pub fn stderr_text(&self) -> String {
+        self.stderr.as_ref().map(|b| String::from_utf8_lossy(&b.lock().unwrap()).into_owned()).unwrap_or_default()
+    }
+
+    /// The child process id (to read its memory use from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn request(&mut self, method: &str, params: Value) -> Value {
