@@ -1,6 +1,8 @@
 //! Benchmarks for gitops-lsp: a generator of realistic multi-cluster Flux + Kustomize
-//! repositories (`gen`), and helpers shared by the `gen-repo` and `bench` binaries.
+//! repositories (`gen`), helpers shared by the `gen-repo` and `bench` binaries, and the small
+//! LSP client of `lsp-bench` and `peer-bench` (`lsp_client`).
 //! See BENCHMARKS.md at the repository root for what is measured and how.
 
 pub mod gen;
+pub mod lsp_client;
 pub mod machine;

@@ -9,20 +9,21 @@
 //! target/release/lsp-bench --sizes 1000 --no-fixture --edits 10
 //! ```
 //!
-//! The client is deliberately tiny: Content-Length framing, one reader thread that stamps every
-//! message with its arrival `Instant` and answers server→client requests
-//! (window/workDoneProgress/create, client/registerCapability, ...) with `null`.
+//! The client (`gitops_lsp_bench::lsp_client`, shared with `peer-bench`) is deliberately tiny:
+//! Content-Length framing, one reader thread that stamps every message with its arrival
+//! `Instant` and answers server→client requests (window/workDoneProgress/create,
+//! client/registerCapability, ...) with `null`.
 
 use clap::Parser;
 use gitops_lsp_bench::gen::{apps_for_objects, generate, Params};
+use gitops_lsp_bench::lsp_client::{
+    has_code, loadavg, ms, pct, proc_status_kib, uri_of, uses_in, yaml_files, Client, Use,
+};
 use gitops_lsp_bench::machine::Machine;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
@@ -60,290 +61,7 @@ struct Args {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The client
-
-enum Msg {
-    Response { id: i64, body: Value },
-    Notification { method: String, params: Value },
-}
-
-struct Client {
-    child: Child,
-    pid: u32,
-    writer: Arc<Mutex<ChildStdin>>,
-    rx: Receiver<(Instant, Msg)>,
-    next_id: i64,
-    /// Every publishDiagnostics seen: (arrival, uri, version, number of diagnostics).
-    publishes: usize,
-}
-
-fn write_msg(w: &Mutex<ChildStdin>, v: &Value) {
-    let body = serde_json::to_vec(v).unwrap();
-    let mut w = w.lock().unwrap();
-    let _ = write!(w, "Content-Length: {}\r\n\r\n", body.len());
-    let _ = w.write_all(&body);
-    let _ = w.flush();
-}
-
-impl Client {
-    fn spawn(bin: &Path) -> Client {
-        let mut child = Command::new(bin)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let pid = child.id();
-        let writer = Arc::new(Mutex::new(child.stdin.take().unwrap()));
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = channel();
-        let w2 = writer.clone();
-        std::thread::spawn(move || {
-            let mut r = BufReader::with_capacity(1 << 20, stdout);
-            loop {
-                let mut len = None;
-                loop {
-                    let mut line = String::new();
-                    match r.read_line(&mut line) {
-                        Ok(0) | Err(_) => return,
-                        _ => {}
-                    }
-                    let l = line.trim_end();
-                    if l.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = l.strip_prefix("Content-Length:") {
-                        len = v.trim().parse::<usize>().ok();
-                    }
-                }
-                let Some(len) = len else { return };
-                let mut buf = vec![0u8; len];
-                if r.read_exact(&mut buf).is_err() {
-                    return;
-                }
-                let now = Instant::now();
-                let Ok(v) = serde_json::from_slice::<Value>(&buf) else { continue };
-                let method = v.get("method").and_then(Value::as_str).map(str::to_string);
-                let id = v.get("id").cloned();
-                match (method, id) {
-                    (Some(_), Some(id)) => {
-                        // A server → client request: answer null.
-                        write_msg(&w2, &json!({"jsonrpc": "2.0", "id": id, "result": null}));
-                    }
-                    (Some(m), None) => {
-                        let params = v.get("params").cloned().unwrap_or(Value::Null);
-                        if tx.send((now, Msg::Notification { method: m, params })).is_err() {
-                            return;
-                        }
-                    }
-                    (None, Some(id)) => {
-                        let id = id.as_i64().unwrap_or(-1);
-                        if tx.send((now, Msg::Response { id, body: v })).is_err() {
-                            return;
-                        }
-                    }
-                    (None, None) => {}
-                }
-            }
-        });
-        Client { child, pid, writer, rx, next_id: 1, publishes: 0 }
-    }
-
-    fn notify(&self, method: &str, params: Value) {
-        write_msg(&self.writer, &json!({"jsonrpc": "2.0", "method": method, "params": params}));
-    }
-
-    fn recv(&mut self, timeout: Duration) -> Option<(Instant, Msg)> {
-        match self.rx.recv_timeout(timeout) {
-            Ok(m) => {
-                if let Msg::Notification { method, .. } = &m.1 {
-                    if method == "textDocument/publishDiagnostics" {
-                        self.publishes += 1;
-                    }
-                }
-                Some(m)
-            }
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => panic!("server closed its stdout"),
-        }
-    }
-
-    /// Sends a request and waits for its response; returns the latency (send → arrival).
-    fn request(&mut self, method: &str, params: Value) -> (Duration, Value) {
-        let id = self.next_id;
-        self.next_id += 1;
-        let t0 = Instant::now();
-        write_msg(&self.writer, &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        loop {
-            match self.recv(Duration::from_secs(120)) {
-                Some((t, Msg::Response { id: rid, body })) if rid == id => return (t - t0, body),
-                Some(_) => {}
-                None => panic!("no response to {method} in 120 s"),
-            }
-        }
-    }
-
-    /// Waits for a notification satisfying `pred`; returns its arrival time.
-    fn wait_for(&mut self, timeout: Duration, mut pred: impl FnMut(&str, &Value) -> bool) -> Option<Instant> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.checked_duration_since(Instant::now())?;
-            match self.recv(left) {
-                Some((t, Msg::Notification { method, params })) if pred(&method, &params) => return Some(t),
-                Some(_) => {}
-                None => return None,
-            }
-        }
-    }
-
-    /// Waits until no publishDiagnostics has arrived for `quiet` (after at least one, if
-    /// `need_one`); returns the arrival time of the last publish, or None if none came in
-    /// `timeout`. `on_publish` sees every publish.
-    fn settle(
-        &mut self,
-        quiet: Duration,
-        timeout: Duration,
-        mut on_publish: impl FnMut(Instant, &Value),
-    ) -> Option<Instant> {
-        let deadline = Instant::now() + timeout;
-        let mut last: Option<Instant> = None;
-        loop {
-            let wait = match last {
-                Some(l) => match (l + quiet).checked_duration_since(Instant::now()) {
-                    Some(d) => d,
-                    None => return last,
-                },
-                None => deadline.checked_duration_since(Instant::now())?,
-            };
-            match self.recv(wait) {
-                Some((t, Msg::Notification { method, params })) if method == "textDocument/publishDiagnostics" => {
-                    on_publish(t, &params);
-                    last = Some(t);
-                }
-                Some(_) => {}
-                None => {
-                    if last.is_some() {
-                        return last;
-                    }
-                    return None;
-                }
-            }
-        }
-    }
-
-    fn drain(&mut self, quiet: Duration) {
-        while self.recv(quiet).is_some() {}
-    }
-
-    fn shutdown(mut self) {
-        self.request("shutdown", Value::Null);
-        self.notify("exit", Value::Null);
-        let t = Instant::now();
-        loop {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            if t.elapsed() > Duration::from_secs(5) {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-fn proc_status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim_start_matches(':').trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-fn uri_of(p: &Path) -> String {
-    // Paths here are plain ASCII; percent-encode the few characters that need it.
-    let mut s = String::from("file://");
-    for c in p.to_string_lossy().chars() {
-        match c {
-            ' ' => s.push_str("%20"),
-            '#' => s.push_str("%23"),
-            '%' => s.push_str("%25"),
-            _ => s.push(c),
-        }
-    }
-    s
-}
-
-fn has_code(params: &Value, code: &str) -> bool {
-    params["diagnostics"].as_array().is_some_and(|a| a.iter().any(|d| d["code"].as_str() == Some(code)))
-}
-
-// ---------------------------------------------------------------------------------------------
 // The repository: where the variables are
-
-struct Use {
-    file: PathBuf,
-    line: usize,
-    /// UTF-16 column of `$`.
-    col: usize,
-    name: String,
-    /// `${NAME}` with no default.
-    plain: bool,
-}
-
-fn utf16_len(s: &str) -> usize {
-    s.chars().map(char::len_utf16).sum()
-}
-
-fn yaml_files(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
-        for e in rd.flatten() {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().to_string();
-            if name.starts_with('.') {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn uses_in(file: &Path, text: &str) -> Vec<Use> {
-    let mut out = Vec::new();
-    for (ln, line) in text.lines().enumerate() {
-        if line.trim_start().starts_with('#') {
-            continue;
-        }
-        let mut from = 0;
-        while let Some(i) = line[from..].find("${") {
-            let s = from + i;
-            let rest = &line[s + 2..];
-            let n = rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
-            if n > 0 {
-                out.push(Use {
-                    file: file.to_path_buf(),
-                    line: ln,
-                    col: utf16_len(&line[..s]),
-                    name: rest[..n].to_string(),
-                    plain: rest[n..].starts_with('}'),
-                });
-            }
-            from = s + 2;
-        }
-    }
-    out
-}
 
 /// Keys under `data:` of a cluster-settings file, with their (line, UTF-16 column end of key).
 fn settings_keys(text: &str) -> Vec<(String, usize, usize)> {
@@ -376,28 +94,6 @@ fn settings_keys(text: &str) -> Vec<(String, usize, usize)> {
 
 // ---------------------------------------------------------------------------------------------
 // Measurements
-
-fn pct(v: &[Duration], p: f64) -> Duration {
-    if v.is_empty() {
-        return Duration::ZERO;
-    }
-    let mut s = v.to_vec();
-    s.sort();
-    // Nearest rank.
-    let rank = ((p / 100.0) * s.len() as f64).ceil() as usize;
-    s[rank.clamp(1, s.len()) - 1]
-}
-
-fn ms(d: Duration) -> String {
-    let m = d.as_secs_f64() * 1e3;
-    if m >= 100.0 {
-        format!("{m:.0} ms")
-    } else if m >= 10.0 {
-        format!("{m:.1} ms")
-    } else {
-        format!("{m:.2} ms")
-    }
-}
 
 struct Row {
     what: String,
@@ -452,7 +148,7 @@ fn bench_repo(bin: &Path, label: &str, root: &Path, args: &Args) -> Vec<Row> {
     };
     assert!(!leaf_candidates.is_empty(), "{label}: no app manifest uses a defined variable");
 
-    let mut client = Client::spawn(bin);
+    let mut client = Client::spawn(Command::new(bin), None);
     let t_init = Instant::now();
     let root_uri = uri_of(&root);
     let (_, _init) = client.request(
@@ -776,12 +472,6 @@ fn bench_repo(bin: &Path, label: &str, root: &Path, args: &Args) -> Vec<Row> {
         note: format!("{publishes} publishes in the session"),
     });
     rows
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 fn main() {

@@ -1,0 +1,429 @@
+//! A small LSP client over stdio, shared by `lsp-bench` and `peer-bench`, plus the helpers both
+//! use to pick positions in a repository and to report figures.
+//!
+//! The client is deliberately tiny: Content-Length framing, one reader thread that stamps every
+//! message with its arrival `Instant` and answers server→client requests itself, so a server
+//! never waits on the benchmark's main thread. `workspace/configuration` is answered from the
+//! settings given to [`Client::spawn`] (one entry per requested section, `null` for a section
+//! that is not there); every other request (window/workDoneProgress/create,
+//! client/registerCapability, ...) is answered with `null`.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub enum Msg {
+    Response { id: i64, body: Value },
+    Notification { method: String, params: Value },
+}
+
+pub struct Client {
+    child: Child,
+    pub pid: u32,
+    writer: Arc<Mutex<ChildStdin>>,
+    rx: Receiver<(Instant, Msg)>,
+    next_id: i64,
+    /// Number of publishDiagnostics received so far.
+    pub publishes: usize,
+    /// When the reader thread answered each `workspace/configuration` request.
+    config_answers: Arc<Mutex<Vec<Instant>>>,
+}
+
+pub fn write_msg(w: &Mutex<ChildStdin>, v: &Value) {
+    let body = serde_json::to_vec(v).unwrap();
+    let mut w = w.lock().unwrap();
+    let _ = write!(w, "Content-Length: {}\r\n\r\n", body.len());
+    let _ = w.write_all(&body);
+    let _ = w.flush();
+}
+
+/// The answer to a `workspace/configuration` request: one value per item, looked up by section
+/// in `settings` (an object keyed by section name).
+fn configuration_answer(settings: &Value, params: &Value) -> Value {
+    let items = params["items"].as_array().cloned().unwrap_or_default();
+    Value::Array(
+        items
+            .iter()
+            .map(|it| it["section"].as_str().and_then(|s| settings.get(s)).cloned().unwrap_or(Value::Null))
+            .collect(),
+    )
+}
+
+impl Client {
+    /// Starts `cmd` with piped stdio (stderr discarded). `settings` answers
+    /// `workspace/configuration`; with `None` those requests get `null` like any other.
+    pub fn spawn(mut cmd: Command, settings: Option<Value>) -> Client {
+        let prog = format!("{:?}", cmd.get_program());
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {prog}: {e}"));
+        let pid = child.id();
+        let writer = Arc::new(Mutex::new(child.stdin.take().unwrap()));
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        let w2 = writer.clone();
+        let config_answers = Arc::new(Mutex::new(Vec::new()));
+        let answers2 = config_answers.clone();
+        std::thread::spawn(move || {
+            let mut r = BufReader::with_capacity(1 << 20, stdout);
+            loop {
+                let mut len = None;
+                loop {
+                    let mut line = String::new();
+                    match r.read_line(&mut line) {
+                        Ok(0) | Err(_) => return,
+                        _ => {}
+                    }
+                    let l = line.trim_end();
+                    if l.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = l.strip_prefix("Content-Length:") {
+                        len = v.trim().parse::<usize>().ok();
+                    }
+                }
+                let Some(len) = len else { return };
+                let mut buf = vec![0u8; len];
+                if r.read_exact(&mut buf).is_err() {
+                    return;
+                }
+                let now = Instant::now();
+                let Ok(v) = serde_json::from_slice::<Value>(&buf) else { continue };
+                let method = v.get("method").and_then(Value::as_str).map(str::to_string);
+                let id = v.get("id").cloned();
+                match (method, id) {
+                    (Some(m), Some(id)) => {
+                        // A server → client request: answer it here.
+                        let result = match (&settings, m.as_str()) {
+                            (Some(s), "workspace/configuration") => configuration_answer(s, &v["params"]),
+                            _ => Value::Null,
+                        };
+                        write_msg(&w2, &json!({"jsonrpc": "2.0", "id": id, "result": result}));
+                        if m == "workspace/configuration" {
+                            answers2.lock().unwrap().push(Instant::now());
+                        }
+                    }
+                    (Some(m), None) => {
+                        let params = v.get("params").cloned().unwrap_or(Value::Null);
+                        if tx.send((now, Msg::Notification { method: m, params })).is_err() {
+                            return;
+                        }
+                    }
+                    (None, Some(id)) => {
+                        let id = id.as_i64().unwrap_or(-1);
+                        if tx.send((now, Msg::Response { id, body: v })).is_err() {
+                            return;
+                        }
+                    }
+                    (None, None) => {}
+                }
+            }
+        });
+        Client { child, pid, writer, rx, next_id: 1, publishes: 0, config_answers }
+    }
+
+    pub fn notify(&self, method: &str, params: Value) {
+        write_msg(&self.writer, &json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// When the first `workspace/configuration` request was answered, if one was.
+    pub fn first_config_answer(&self) -> Option<Instant> {
+        self.config_answers.lock().unwrap().first().copied()
+    }
+
+    /// Number of `workspace/configuration` requests answered so far.
+    pub fn config_requests(&self) -> usize {
+        self.config_answers.lock().unwrap().len()
+    }
+
+    pub fn recv(&mut self, timeout: Duration) -> Option<(Instant, Msg)> {
+        match self.rx.recv_timeout(timeout) {
+            Ok(m) => {
+                if let Msg::Notification { method, .. } = &m.1 {
+                    if method == "textDocument/publishDiagnostics" {
+                        self.publishes += 1;
+                    }
+                }
+                Some(m)
+            }
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => panic!("server closed its stdout"),
+        }
+    }
+
+    /// Sends a request and waits for its response; returns the latency (send → arrival).
+    /// Notifications that arrive meanwhile go to `on_notification`.
+    pub fn request_seeing(
+        &mut self,
+        method: &str,
+        params: Value,
+        mut on_notification: impl FnMut(Instant, &str, &Value),
+    ) -> (Duration, Value) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let t0 = Instant::now();
+        write_msg(&self.writer, &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            match self.recv(Duration::from_secs(120)) {
+                Some((t, Msg::Response { id: rid, body })) if rid == id => return (t - t0, body),
+                Some((t, Msg::Notification { method, params })) => on_notification(t, &method, &params),
+                Some(_) => {}
+                None => panic!("no response to {method} in 120 s"),
+            }
+        }
+    }
+
+    /// Sends a request and waits for its response; returns the latency (send → arrival).
+    pub fn request(&mut self, method: &str, params: Value) -> (Duration, Value) {
+        self.request_seeing(method, params, |_, _, _| {})
+    }
+
+    /// Waits for a notification satisfying `pred`; returns its arrival time.
+    pub fn wait_for(&mut self, timeout: Duration, mut pred: impl FnMut(&str, &Value) -> bool) -> Option<Instant> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match self.recv(left) {
+                Some((t, Msg::Notification { method, params })) if pred(&method, &params) => return Some(t),
+                Some(_) => {}
+                None => return None,
+            }
+        }
+    }
+
+    /// Waits until no publishDiagnostics has arrived for `quiet` (after at least one); returns
+    /// the arrival time of the last publish, or None if none came in `timeout`. `on_publish`
+    /// sees every publish.
+    pub fn settle(
+        &mut self,
+        quiet: Duration,
+        timeout: Duration,
+        mut on_publish: impl FnMut(Instant, &Value),
+    ) -> Option<Instant> {
+        let deadline = Instant::now() + timeout;
+        let mut last: Option<Instant> = None;
+        loop {
+            let wait = match last {
+                Some(l) => match (l + quiet).checked_duration_since(Instant::now()) {
+                    Some(d) => d,
+                    None => return last,
+                },
+                None => deadline.checked_duration_since(Instant::now())?,
+            };
+            match self.recv(wait) {
+                Some((t, Msg::Notification { method, params })) if method == "textDocument/publishDiagnostics" => {
+                    on_publish(t, &params);
+                    last = Some(t);
+                }
+                Some(_) => {}
+                None => {
+                    if last.is_some() {
+                        return last;
+                    }
+                    return None;
+                }
+            }
+        }
+    }
+
+    pub fn drain(&mut self, quiet: Duration) {
+        while self.recv(quiet).is_some() {}
+    }
+
+    pub fn shutdown(mut self) {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let t = Instant::now();
+        loop {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            if t.elapsed() > Duration::from_secs(5) {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server process
+
+/// A `kB` field of `/proc/<pid>/status` (VmRSS, VmHWM, ...), in KiB; 0 if unreadable.
+pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim_start_matches(':').trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// `pid` and all its descendants (through `/proc/<pid>/task/<tid>/children`).
+pub fn process_tree(pid: u32) -> Vec<u32> {
+    let mut out = vec![pid];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        i += 1;
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else { continue };
+        for t in tasks.flatten() {
+            let children = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+            for c in children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()) {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Sum of a `/proc/<pid>/status` field over `pid` and its descendants, in KiB.
+pub fn tree_status_kib(pid: u32, field: &str) -> u64 {
+    process_tree(pid).into_iter().map(|p| proc_status_kib(p, field)).sum()
+}
+
+/// User + system CPU time used so far by `pid` (all its threads), from `/proc/<pid>/stat`.
+pub fn proc_cpu(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
+    let ticks: u64 = [11, 12].iter().filter_map(|&i| f.get(i).and_then(|v| v.parse::<u64>().ok())).sum();
+    // SAFETY: sysconf only reads a constant of the system.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_nanos(ticks * 1_000_000_000 / hz)
+}
+
+/// CPU time of `pid` and its descendants.
+pub fn tree_cpu(pid: u32) -> Duration {
+    process_tree(pid).into_iter().map(proc_cpu).sum()
+}
+
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The repository
+
+pub fn uri_of(p: &Path) -> String {
+    // Paths here are plain ASCII; percent-encode the few characters that need it.
+    let mut s = String::from("file://");
+    for c in p.to_string_lossy().chars() {
+        match c {
+            ' ' => s.push_str("%20"),
+            '#' => s.push_str("%23"),
+            '%' => s.push_str("%25"),
+            _ => s.push(c),
+        }
+    }
+    s
+}
+
+pub fn has_code(params: &Value, code: &str) -> bool {
+    params["diagnostics"].as_array().is_some_and(|a| a.iter().any(|d| d["code"].as_str() == Some(code)))
+}
+
+/// A `${NAME...}` use in a file.
+#[derive(Clone)]
+pub struct Use {
+    pub file: PathBuf,
+    pub line: usize,
+    /// UTF-16 column of `$`.
+    pub col: usize,
+    pub name: String,
+    /// `${NAME}` with no default.
+    pub plain: bool,
+}
+
+pub fn utf16_len(s: &str) -> usize {
+    s.chars().map(char::len_utf16).sum()
+}
+
+/// Every `.yaml` / `.yml` file under `root`, skipping hidden entries, sorted.
+pub fn yaml_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+pub fn uses_in(file: &Path, text: &str) -> Vec<Use> {
+    let mut out = Vec::new();
+    for (ln, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        let mut from = 0;
+        while let Some(i) = line[from..].find("${") {
+            let s = from + i;
+            let rest = &line[s + 2..];
+            let n = rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+            if n > 0 {
+                out.push(Use {
+                    file: file.to_path_buf(),
+                    line: ln,
+                    col: utf16_len(&line[..s]),
+                    name: rest[..n].to_string(),
+                    plain: rest[n..].starts_with('}'),
+                });
+            }
+            from = s + 2;
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+
+/// Nearest-rank percentile (with n ≤ 100 samples, p99 is the maximum).
+pub fn pct(v: &[Duration], p: f64) -> Duration {
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    let mut s = v.to_vec();
+    s.sort();
+    let rank = ((p / 100.0) * s.len() as f64).ceil() as usize;
+    s[rank.clamp(1, s.len()) - 1]
+}
+
+pub fn ms(d: Duration) -> String {
+    let m = d.as_secs_f64() * 1e3;
+    if m >= 100.0 {
+        format!("{m:.0} ms")
+    } else if m >= 10.0 {
+        format!("{m:.1} ms")
+    } else {
+        format!("{m:.2} ms")
+    }
+}
