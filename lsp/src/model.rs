@@ -134,6 +134,7 @@ pub fn collect_sites(root: &Node, text: &str, out: &mut Vec<SubstSite>) {
 fn shift_expr(e: &mut subst::Expr, by: usize) {
     e.range = e.range.start + by..e.range.end + by;
     e.name_range = e.name_range.start + by..e.name_range.end + by;
+    e.op_range = e.op_range.start + by..e.op_range.end + by;
     for n in &mut e.nested {
         shift_expr(n, by);
     }
@@ -146,6 +147,9 @@ pub fn shift_scan(scan: &mut subst::Scan, by: usize) {
     }
     for e in &mut scan.errors {
         e.range = e.range.start + by..e.range.end + by;
+    }
+    for r in &mut scan.escapes {
+        *r = r.start + by..r.end + by;
     }
 }
 

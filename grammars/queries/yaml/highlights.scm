@@ -8,7 +8,9 @@
 ; substitution is highlighted as a whole (`@string.special`), and one that only holds an
 ; escape as `@string.escape`. The exact `${...}` ranges come from the server's semantic tokens
 ; where the client supports them. `; extends` keeps nvim-treesitter's own YAML highlights.
+; Tested by lsp/tests/semantic_nvim.rs (headless Neovim, tree-sitter-yaml).
 
+; A substitution: `${` that is not part of a `$${` escape (plain scalars may start with it).
 ((string_scalar) @string.special
   (#lua-match? @string.special "[^$]%${"))
 ((string_scalar) @string.special
@@ -20,11 +22,23 @@
 ((single_quote_scalar) @string.special
   (#lua-match? @string.special "[^$]%${"))
 
+((block_scalar) @string.special
+  (#lua-match? @string.special "[^$]%${"))
+
+; Only escapes: `$${VAR}` and no substitution.
 ((string_scalar) @string.escape
   (#lua-match? @string.escape "%$%${")
   (#not-lua-match? @string.escape "[^$]%${[%w_]")
   (#not-lua-match? @string.escape "^%${"))
 
 ((double_quote_scalar) @string.escape
+  (#lua-match? @string.escape "%$%${")
+  (#not-lua-match? @string.escape "[^$]%${[%w_]"))
+
+((single_quote_scalar) @string.escape
+  (#lua-match? @string.escape "%$%${")
+  (#not-lua-match? @string.escape "[^$]%${[%w_]"))
+
+((block_scalar) @string.escape
   (#lua-match? @string.escape "%$%${")
   (#not-lua-match? @string.escape "[^$]%${[%w_]"))

@@ -9,7 +9,8 @@
 //! - `outline`: document/workspace symbols, document links, inlay hints, code lenses;
 //! - `render`: a file as one cluster's Flux would apply it;
 //! - `network`: hover and completion on addresses (pools, requested IPs).
-//! - `graph`: the Flux Kustomization dependency graph of a cluster.
+//! - `graph`: the Flux Kustomization dependency graph of a cluster;
+//! - `semantic`: semantic tokens for `${VAR}` (defined, undefined, from a Secret…).
 
 pub mod complete;
 pub mod graph;
@@ -18,6 +19,7 @@ pub mod nav;
 pub mod network;
 pub mod outline;
 pub mod render;
+pub mod semantic;
 
 use crate::files::{RelPath, TextRange};
 

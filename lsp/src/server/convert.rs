@@ -64,3 +64,55 @@ pub fn diagnostic(a: &Analysis, root: &Path, d: &diagnostics::Diagnostic) -> lsp
         data: if d.clusters.is_empty() { None } else { Some(serde_json::json!({ "clusters": d.clusters })) },
     }
 }
+
+/// The semantic token legend (`ide::semantic`'s names, in order).
+pub fn semantic_legend() -> lsp::SemanticTokensLegend {
+    use crate::ide::semantic::{TOKEN_MODIFIERS, TOKEN_TYPES};
+    lsp::SemanticTokensLegend {
+        token_types: TOKEN_TYPES.iter().map(|t| lsp::SemanticTokenType::new(t)).collect(),
+        token_modifiers: TOKEN_MODIFIERS.iter().map(|m| lsp::SemanticTokenModifier::new(m)).collect(),
+    }
+}
+
+/// Sorted, non-overlapping tokens (byte ranges) in LSP's relative encoding: UTF-16 columns and
+/// lengths, each token's line and start relative to the previous one. A token that spans
+/// lines (inside a multi-line scalar) is cut into one token per line, line breaks left out,
+/// since clients need not support multi-line tokens.
+pub fn semantic_tokens(
+    li: &LineIndex,
+    text: &str,
+    tokens: &[crate::ide::semantic::SemanticToken],
+) -> Vec<lsp::SemanticToken> {
+    let mut out = Vec::with_capacity(tokens.len());
+    let (mut prev_line, mut prev_col) = (0u32, 0u32);
+    for t in tokens {
+        let end = t.range.end.min(text.len());
+        let mut start = t.range.start;
+        while start < end {
+            let line_end = memchr::memchr(b'\n', &text.as_bytes()[start..end]).map_or(end, |i| start + i);
+            let mut seg_end = line_end;
+            if line_end < end {
+                // Leave out a CR before the line break.
+                while seg_end > start && text.as_bytes()[seg_end - 1] == b'\r' {
+                    seg_end -= 1;
+                }
+            }
+            if seg_end > start && text.is_char_boundary(start) && text.is_char_boundary(seg_end) {
+                let p = li.position(text, start);
+                let length = text[start..seg_end].encode_utf16().count() as u32;
+                let delta_line = p.line - prev_line;
+                let delta_start = if delta_line == 0 { p.character - prev_col } else { p.character };
+                out.push(lsp::SemanticToken {
+                    delta_line,
+                    delta_start,
+                    length,
+                    token_type: t.token_type as u32,
+                    token_modifiers_bitset: t.modifiers,
+                });
+                (prev_line, prev_col) = (p.line, p.character);
+            }
+            start = line_end + 1;
+        }
+    }
+    out
+}

@@ -431,6 +431,14 @@ impl LanguageServer for Backend {
                 }),
                 inlay_hint_provider: Some(OneOf::Left(true)),
                 code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
+                semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
+                    SemanticTokensOptions {
+                        work_done_progress_options: Default::default(),
+                        legend: convert::semantic_legend(),
+                        range: Some(true),
+                        full: Some(SemanticTokensFullOptions::Bool(true)),
+                    },
+                )),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: requests::COMMANDS.iter().map(|c| c.to_string()).collect(),
                     work_done_progress_options: Default::default(),
@@ -569,6 +577,12 @@ impl LanguageServer for Backend {
     async fn code_lens(&self, p: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
         self.code_lens_impl(p).await
     }
+    async fn semantic_tokens_full(&self, p: SemanticTokensParams) -> Result<Option<SemanticTokensResult>> {
+        Ok(self.semantic_tokens_impl(&p.text_document.uri, None).await?.map(Into::into))
+    }
+    async fn semantic_tokens_range(&self, p: SemanticTokensRangeParams) -> Result<Option<SemanticTokensRangeResult>> {
+        Ok(self.semantic_tokens_impl(&p.text_document.uri, Some(p.range)).await?.map(Into::into))
+    }
     async fn execute_command(&self, p: ExecuteCommandParams) -> Result<Option<LSPAny>> {
         self.execute_command_impl(p).await
     }
@@ -579,6 +593,10 @@ impl LanguageServer for Backend {
         // The focus cluster or the inlay-hint switch may have changed: ask the editor to re-ask.
         if let Err(e) = self.client.inlay_hint_refresh().await {
             log::debug(format_args!("inlay hint refresh not supported by the client: {e:?}"));
+        }
+        // Semantic token modifiers follow the focus cluster too.
+        if let Err(e) = self.client.semantic_tokens_refresh().await {
+            log::debug(format_args!("semantic tokens refresh not supported by the client: {e:?}"));
         }
     }
 

@@ -9,6 +9,7 @@ use crate::analysis::Analysis;
 use crate::files::RelPath;
 use crate::ide;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
@@ -365,6 +366,56 @@ impl Backend {
             })
             .await?
             .flatten())
+    }
+
+    /// `textDocument/semanticTokens/full` and `/range` (`range`: `None` for the whole file).
+    /// Modifiers follow the focus cluster, like inlay hints.
+    pub(super) async fn semantic_tokens_impl(&self, uri: &Uri, range: Option<Range>) -> Result<Option<SemanticTokens>> {
+        let (focus, indexing) = {
+            let inner = self.state.lock();
+            let indexing = Self::locate(&inner, uri).is_some_and(|(i, _)| !inner.roots[i].indexed);
+            (inner.focus_cluster.clone(), indexing)
+        };
+        if indexing {
+            self.refresh_semantic_tokens_when_indexed();
+        }
+        Ok(self
+            .query(uri, move |a, rel, _| {
+                let f = a.snapshot.file(a.snapshot.file_idx(rel)?);
+                let r = range.map(|r| offset(&f.line_index, &f.text, r.start)..offset(&f.line_index, &f.text, r.end));
+                let tokens = ide::semantic::semantic_tokens(a, rel, r, focus.as_deref());
+                Some(SemanticTokens {
+                    result_id: None,
+                    data: super::convert::semantic_tokens(&f.line_index, &f.text, &tokens),
+                })
+            })
+            .await?
+            .flatten())
+    }
+
+    /// Tokens given while a root is being indexed know no cluster yet (every variable reads
+    /// `unsubstituted`), and editors ask again only when the document changes: once every root
+    /// is indexed, ask them to (`workspace/semanticTokens/refresh`). One waiter at a time.
+    fn refresh_semantic_tokens_when_indexed(&self) {
+        static WAITING: AtomicBool = AtomicBool::new(false);
+        if WAITING.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let state = self.state.clone();
+        let client = self.client.clone();
+        let mut changed = state.dirty.subscribe();
+        tokio::spawn(async move {
+            // `mark_dirty` follows every root that finishes indexing.
+            while state.lock().roots.iter().any(|r| !r.indexed) {
+                if changed.changed().await.is_err() {
+                    break;
+                }
+            }
+            WAITING.store(false, Ordering::SeqCst);
+            if let Err(e) = client.semantic_tokens_refresh().await {
+                log::debug(format_args!("semantic tokens refresh not supported by the client: {e:?}"));
+            }
+        });
     }
 
     pub(super) async fn code_lens_impl(&self, p: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
