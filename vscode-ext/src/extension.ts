@@ -7,11 +7,9 @@ import {
   LanguageClientOptions,
   ServerOptions,
   State,
-  WorkDoneProgress,
-  WorkDoneProgressCreateRequest,
 } from "vscode-languageclient/node";
 import { checkVersion, notFoundMessage, realEnv, resolveServer } from "./discovery";
-import { changeEffect, didChangeConfigurationParams, initializationOptions, SECTION, statusText } from "./settings";
+import { changeEffect, didChangeConfigurationParams, indexingAfter, initializationOptions, SECTION, statusText } from "./settings";
 import { parseRenderQuery, RENDER_SCHEME, renderUri } from "./render";
 import { GraphView } from "./graphView";
 
@@ -21,8 +19,6 @@ let traceOutput: vscode.OutputChannel;
 let status: vscode.StatusBarItem;
 let indexing: { percent?: number } | undefined;
 let graphView: GraphView | undefined;
-
-const INDEX_TOKEN = "gitops-lsp/index";
 
 function config(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration(SECTION);
@@ -68,27 +64,27 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
     synchronize: {
       fileEvents: vscode.workspace.createFileSystemWatcher("**/{*.yaml,*.yml,.gitops-lsp.toml,.gitignore}"),
     },
+    // The server reports indexing under one token; show it in the status bar. The client's own
+    // progress feature answers window/workDoneProgress/create (it is in place before the server
+    // can send it) and passes every report of every token through this middleware, so no report
+    // is missed however early indexing starts or ends.
+    middleware: {
+      handleWorkDoneProgress: (token, value, next) => {
+        const after = indexingAfter(token, value, indexing);
+        if (after !== indexing) {
+          indexing = after;
+          updateStatus();
+        }
+        next(token, value);
+      },
+    },
   };
   client = new LanguageClient(SECTION, "GitOps LSP", serverOptions, clientOptions);
   client.onDidChangeState(() => updateStatus());
   indexing = {};
   updateStatus();
   await client.start();
-  // The server reports indexing under one token; show it in the status bar.
-  client.onRequest(WorkDoneProgressCreateRequest.type, ({ token }) => {
-    if (token !== INDEX_TOKEN) return null;
-    const sub = client?.onProgress(WorkDoneProgress.type, token, (v) => {
-      if (v.kind === "end") {
-        indexing = undefined;
-        sub?.dispose();
-      } else {
-        indexing = { percent: v.percentage };
-      }
-      updateStatus();
-    });
-    return null;
-  });
-  // Indexing may already be over by the time the handler is in place.
+  // A server that reports no progress: stop showing "indexing" after a while.
   setTimeout(() => {
     if (indexing && indexing.percent === undefined) {
       indexing = undefined;

@@ -50,3 +50,17 @@ export function statusText(cluster: string, indexing: { percent?: number } | und
   const pct = indexing.percent === undefined ? "" : ` ${Math.round(indexing.percent)}%`;
   return `$(sync~spin) indexing${pct} · ${focus}`;
 }
+
+/** The work-done progress token under which the server reports indexing. */
+export const INDEX_TOKEN = "gitops-lsp/index";
+
+/** The indexing state for the status bar (`undefined`: not indexing). */
+export type Indexing = { percent?: number } | undefined;
+
+/** The indexing state after one work-done progress value (`begin`, `report`, `end`) of any
+ * token: only the server's indexing token changes it (`end` ends it); otherwise `prev` itself. */
+export function indexingAfter(token: string | number, value: { kind: string; percentage?: number }, prev: Indexing): Indexing {
+  if (token !== INDEX_TOKEN) return prev;
+  if (value.kind === "end") return undefined;
+  return { percent: value.percentage ?? prev?.percent };
+}

@@ -110,6 +110,37 @@ test("unsupported forms are marked invalid; $VAR and comments are left alone", (
   assert.ok(!comment.some(([, s]) => s.some((x) => x.endsWith(".flux"))), JSON.stringify(comment));
 });
 
+test("Flux's string functions, ${#VAR} and ${VAR=default} are operators, not invalid", () => {
+  for (const [line, op, arg] of [
+    ["a: ${CLUSTER^^}", "^^", undefined],
+    ["a: ${CLUSTER,}", ",", undefined],
+    ["a: ${HOST/lan/home}", "/", "lan/home"],
+    ["a: ${HOST//./-}", "//", "./-"],
+    ["a: ${IMAGE##*/}", "##", "*/"],
+    ["a: ${FILE%.yaml}", "%", ".yaml"],
+    ["a: ${NAME:0:3}", ":", "0:3"],
+  ]) {
+    const t = tokens(line);
+    // The operator inside the expression (not the mapping's `:`).
+    const opTok = t.find(([x, sc]) => x === op && sc.includes("meta.template.expression.flux"));
+    assert.ok(opTok, `${line}: no ${op} in the expression: ${JSON.stringify(t)}`);
+    has(opTok[1], "keyword.operator.function.flux");
+    if (arg) has(scopesOf(t, arg), "string.unquoted.argument.flux");
+    assert.ok(!t.some(([, sc]) => sc.some((x) => x.startsWith("invalid."))), `${line}: ${JSON.stringify(t)}`);
+  }
+  const len = tokens("a: ${#CLUSTER}");
+  has(scopesOf(len, "#"), "keyword.operator.length.flux");
+  has(scopesOf(len, "CLUSTER"), "variable.other.substitution.flux");
+  const eq = tokens("a: ${REPLICAS=2}");
+  has(scopesOf(eq, "="), "keyword.operator.default.flux");
+  has(scopesOf(eq, "2"), "string.unquoted.default.flux");
+  // A substitution inside a function's argument.
+  has(scopesOf(tokens("a: ${HOST/${OLD}/new}"), "OLD"), "variable.other.substitution.flux");
+  // Forms Flux rejects stay invalid.
+  has(scopesOf(tokens("a: ${NAME-x}"), "-x"), "invalid.illegal.substitution.flux");
+  has(scopesOf(tokens("a: ${NAME:+x}"), ":+x"), "invalid.illegal.substitution.flux");
+});
+
 test("an unclosed ${ stops at the closing quote", () => {
   const t = tokens('a: "${NAME" # c');
   const quote = t.filter(([s]) => s === '"').at(-1);

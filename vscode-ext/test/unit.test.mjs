@@ -107,6 +107,21 @@ test("settings: status bar text", () => {
   assert.equal(settings.statusText("apps", { percent: 41.6 }), "$(sync~spin) indexing 42% · $(server-environment) apps");
 });
 
+test("settings: indexing state from work-done progress (only the indexing token)", () => {
+  const t = settings.INDEX_TOKEN;
+  let s = {};
+  s = settings.indexingAfter(t, { kind: "begin", percentage: 0 }, s);
+  assert.deepEqual(s, { percent: 0 });
+  s = settings.indexingAfter(t, { kind: "report", percentage: 40 }, s);
+  assert.deepEqual(s, { percent: 40 });
+  // A report without a percentage keeps the last one.
+  assert.deepEqual(settings.indexingAfter(t, { kind: "report" }, s), { percent: 40 });
+  // Another token's progress leaves the state as it is (the same object).
+  assert.equal(settings.indexingAfter("other", { kind: "end" }, s), s);
+  assert.equal(settings.indexingAfter(t, { kind: "end" }, s), undefined);
+  assert.equal(settings.statusText("infra", settings.indexingAfter(t, { kind: "end" }, s)), "$(server-environment) infra");
+});
+
 test("render: URI round trip", () => {
   const src = "file:///repo/kubernetes/apps/a%20b/ks.yaml";
   const u = render.renderUri(src, "infra");
