@@ -903,7 +903,7 @@ spec:
             io.kubernetes.pod.namespace: networking
       toPorts:
         - ports:
-            - port: \"${APP_PORT:=8080}\"
+            - port: \"8080\"
               protocol: TCP
   egress:
     - toEndpoints:

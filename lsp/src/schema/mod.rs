@@ -154,6 +154,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("victoriametrics.json", include_str!("../../schemas/victoriametrics.json")),
     ("rook-ceph.json", include_str!("../../schemas/rook-ceph.json")),
     ("prometheus.json", include_str!("../../schemas/prometheus.json")),
+    ("volsync.json", include_str!("../../schemas/volsync.json")),
 ];
 
 /// The catalog, parsed on first use.
