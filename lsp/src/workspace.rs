@@ -49,10 +49,18 @@ pub fn load(root: &Path) -> std::io::Result<Loaded> {
     for entry in walker {
         visit(&mut vfs, &root, entry, &schema_dirs);
     }
-    for dir in &schema_dirs {
+    read_schema_folders(&root, &schema_dirs, &mut vfs);
+    Ok(Loaded { root, vfs, config_text })
+}
+
+/// Reads every `.yaml`, `.yml` and `.json` file below the schema folders `schema_dirs` of
+/// the canonical `root` that `vfs` does not hold yet, whatever .gitignore says. `load` calls
+/// it; the server can call it when `.gitops-lsp.toml` changes, to read newly named folders.
+pub fn read_schema_folders(root: &Path, schema_dirs: &[RelPath], vfs: &mut Vfs) {
+    for dir in schema_dirs {
         let path = root.join(dir.as_str());
         // A folder reached through a link out of the repository is not read.
-        if !path.canonicalize().is_ok_and(|p| p.starts_with(&root) && p.is_dir()) {
+        if !path.canonicalize().is_ok_and(|p| p.starts_with(root) && p.is_dir()) {
             continue;
         }
         let walker = ignore::WalkBuilder::new(&path).standard_filters(false).follow_links(false).build();
@@ -64,14 +72,13 @@ pub fn load(root: &Path) -> std::io::Result<Loaded> {
             let seen = entry
                 .as_ref()
                 .ok()
-                .and_then(|e| relative(&root, e.path()))
+                .and_then(|e| relative(root, e.path()))
                 .is_some_and(|rel| vfs.texts.contains_key(&rel) || vfs.unreadable.contains_key(&rel));
             if schema_file && !seen {
-                visit(&mut vfs, &root, entry, &schema_dirs);
+                visit(vfs, root, entry, schema_dirs);
             }
         }
     }
-    Ok(Loaded { root, vfs, config_text })
 }
 
 /// The schema folders of a configuration text (none when it does not parse).
@@ -173,5 +180,45 @@ pub fn decode(bytes: Vec<u8>) -> Result<Arc<str>, Unreadable> {
             Ok(Arc::from(s))
         }
         Err(e) => Err(Unreadable::NotUtf8 { at: e.utf8_error().valid_up_to() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_folders_are_read_even_when_ignored_and_only_there_json_is_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = |p: &str, t: &str| {
+            let p = dir.path().join(p);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, t).unwrap();
+        };
+        w(".gitignore", "crds/\n");
+        w("crds/a.yaml", "kind: CustomResourceDefinition\n");
+        w(".schemas/example.com/widget_v1.json", "{}");
+        w("dashboards/d.json", "{}");
+        w("app/x.yaml", "kind: ConfigMap\n");
+        let without = load(dir.path()).unwrap();
+        assert!(!without.vfs.texts.keys().any(|p| p.as_str().starts_with("crds/") || p.as_str().ends_with(".json")));
+        w(".gitops-lsp.toml", "[schemas]\ncrds = [\"crds\", \".schemas\", \"../elsewhere\"]\n");
+        let with = load(dir.path()).unwrap();
+        let texts: Vec<&str> = with.vfs.texts.keys().map(|p| p.as_str()).collect();
+        assert_eq!(texts, [".schemas/example.com/widget_v1.json", "app/x.yaml", "crds/a.yaml"]);
+        assert!(with.vfs.other_files.contains(&RelPath::new("dashboards/d.json").unwrap()));
+        // A watcher event for a JSON file finds the configuration at the root it implies.
+        let mut vfs = Vfs::default();
+        let rel = RelPath::new(".schemas/example.com/widget_v1.json").unwrap();
+        read_into(&mut vfs, rel.clone(), &with.root.join(rel.as_str()));
+        assert!(vfs.texts.contains_key(&rel));
+        let mut vfs = Vfs::default();
+        let rel = RelPath::new("dashboards/d.json").unwrap();
+        read_into(&mut vfs, rel.clone(), &with.root.join(rel.as_str()));
+        assert!(vfs.other_files.contains(&rel));
+        // Newly named folders, read on their own (what a configuration change needs).
+        let mut vfs = Vfs::default();
+        read_schema_folders(&with.root, &[RelPath::new("crds").unwrap()], &mut vfs);
+        assert_eq!(vfs.texts.keys().map(|p| p.as_str()).collect::<Vec<_>>(), ["crds/a.yaml"]);
     }
 }

@@ -409,3 +409,51 @@ fn first_line(s: &str) -> &str {
         None => s,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_schema_types_and_kinds() {
+        let s = from_json(
+            &json!({"type": "object", "required": ["port"], "properties": {
+                "port": {"anyOf": [{"type": "integer"}, {"type": "string"}], "x-kubernetes-int-or-string": true},
+                "mode": {"type": ["string", "null"], "enum": ["a", "b", null], "default": "a"},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "free": {"type": "object"},
+                "items": {"type": "array", "items": {"type": "object", "properties": {"x": {"type": "boolean"}}}}
+            }}),
+            0,
+        );
+        let p = |k: &str| s.prop(k).unwrap();
+        assert_eq!(p("port").ty, Ty::IntOrString);
+        assert!(p("port").required && !p("mode").required);
+        assert_eq!(
+            (p("mode").ty, &*p("mode").enum_values, p("mode").default.as_deref()),
+            (Ty::String, &["a".into(), "b".into()][..], Some("a"))
+        );
+        assert_eq!(p("labels").ty, Ty::Map);
+        assert!(p("free").open && !s.open);
+        assert_eq!(p("items").items.as_ref().unwrap().prop("x").unwrap().ty, Ty::Boolean);
+    }
+
+    #[test]
+    fn json_schema_names_its_kind_from_the_file_or_its_path() {
+        let path = RelPath::new("schemas/ceph.rook.io/cephcluster_v1.json").unwrap();
+        assert_eq!(
+            gvk_of(&path, &json!({"properties": {}})),
+            Some(("ceph.rook.io".into(), "cephcluster".into(), "v1".into()))
+        );
+        let gvk =
+            json!({"x-kubernetes-group-version-kind": [{"group": "example.com", "kind": "Widget", "version": "v2"}]});
+        assert_eq!(gvk_of(&path, &gvk), Some(("example.com".into(), "Widget".into(), "v2".into())));
+        let enums =
+            json!({"properties": {"apiVersion": {"enum": ["example.org/v1beta1"]}, "kind": {"enum": ["Gadget"]}}});
+        assert_eq!(gvk_of(&path, &enums), Some(("example.org".into(), "Gadget".into(), "v1beta1".into())));
+        // No group folder, no underscore: not a schema we can place.
+        assert_eq!(gvk_of(&RelPath::new("schemas/widget.json").unwrap(), &json!({"properties": {}})), None);
+        assert_eq!(gvk_of(&RelPath::new("schemas/widget_v1.json").unwrap(), &json!({"properties": {}})), None);
+    }
+}
