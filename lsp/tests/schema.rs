@@ -243,3 +243,19 @@ fn large_crds_are_closed_where_upstream_was_checked() {
         assert_eq!(codes, ["unknown-field"], "{head}\n{body}{}", render(&a, &ds));
     }
 }
+
+#[test]
+fn generated_manifests_with_server_fields_are_clean() {
+    // What `kubectl create --dry-run=client -o yaml` writes: `creationTimestamp: null` and
+    // `status: {}` are accepted by the API server.
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n  creationTimestamp: null\nspec:\n  selector:\n    matchLabels: {app: x}\n  template:\n    metadata:\n      creationTimestamp: null\n      labels: {app: x}\n    spec:\n      containers:\n        - name: x\n          image: x\n          resources: {}\nstatus: {}\n";
+    let a = mem(&[("d.yaml", text)]);
+    let ds = merge_and_sort(schema::diagnostics(&a));
+    assert!(ds.is_empty(), "{}", render(&a, &ds));
+    // Completion at the top offers `spec`, not `status`.
+    let head = "apiVersion: apps/v1\nkind: Deployment\n";
+    let b = mem(&[("e.yaml", head)]);
+    let keys: Vec<String> =
+        schema::complete_keys(&b, &RelPath::new("e.yaml").unwrap(), head.len()).into_iter().map(|i| i.label).collect();
+    assert!(keys.contains(&"spec".to_string()) && !keys.contains(&"status".to_string()), "{keys:?}");
+}

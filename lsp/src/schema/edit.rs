@@ -274,7 +274,8 @@ pub fn complete_keys(a: &Analysis, file: &RelPath, offset: usize) -> Vec<Complet
         let Some(here) = at_path(cat, &k.schema, &cx.path) else { return items };
         let (_, s) = cat.resolve(here);
         for (key, p) in &s.props {
-            if cx.siblings.iter().any(|x| x == &**key) {
+            // `status` is written by controllers, never by hand.
+            if cx.siblings.iter().any(|x| x == &**key) || (cx.path.is_empty() && &**key == "status") {
                 continue;
             }
             items.push(CompletionItem {

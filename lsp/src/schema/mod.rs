@@ -221,6 +221,19 @@ impl Catalog {
                     let s = field(fj).map_err(|e| format!("{name}: {kind}.{k}: {e}"))?;
                     schema.props.push((k.as_str().into(), s));
                 }
+                // The observed state: written by controllers, accepted and ignored on apply
+                // (generated manifests carry `status: {}`).
+                if schema.prop("status").is_none() {
+                    schema.props.push((
+                        "status".into(),
+                        Schema {
+                            ty: Ty::Object,
+                            open: true,
+                            doc: "Observed state, written by the controller; ignored when applied.".into(),
+                            ..Default::default()
+                        },
+                    ));
+                }
                 schema.open = kj.get("open").and_then(Json::as_bool).unwrap_or(false);
                 let namespaced = kj.get("namespaced").and_then(Json::as_bool).unwrap_or(true);
                 cat.insert(KindSchema { group, kind: kind.clone(), versions, namespaced, schema });
