@@ -427,3 +427,43 @@ pub fn ms(d: Duration) -> String {
         format!("{m:.2} ms")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configuration_is_answered_by_section() {
+        let settings = json!({"yaml": {"validate": true}, "http": {"proxy": ""}});
+        let params = json!({"items": [{"section": "yaml"}, {"section": "[yaml]", "scopeUri": "file:///x"}, {"section": "http"}]});
+        assert_eq!(configuration_answer(&settings, &params), json!([{"validate": true}, null, {"proxy": ""}]));
+        assert_eq!(configuration_answer(&settings, &json!({})), json!([]));
+    }
+
+    #[test]
+    fn own_process_is_measured() {
+        let me = std::process::id();
+        assert_eq!(process_tree(me)[0], me);
+        assert!(proc_status_kib(me, "VmRSS") > 0);
+        // Burn a little CPU so that at least one clock tick is counted.
+        let t = Instant::now();
+        let mut x = 0u64;
+        while t.elapsed() < Duration::from_millis(50) {
+            x = x.wrapping_mul(31).wrapping_add(1);
+        }
+        assert!(x != 1);
+        assert!(proc_cpu(me) > Duration::ZERO);
+    }
+
+    #[test]
+    fn uses_and_percentiles() {
+        let u = uses_in(Path::new("f.yaml"), "a: ${A}\n# ${B}\nb: x-${C:=d} ${D}\n");
+        let got: Vec<(usize, usize, &str, bool)> =
+            u.iter().map(|u| (u.line, u.col, u.name.as_str(), u.plain)).collect();
+        assert_eq!(got, vec![(0, 3, "A", true), (2, 5, "C", false), (2, 13, "D", true)]);
+        let v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(pct(&v, 50.0), Duration::from_millis(50));
+        assert_eq!(pct(&v, 99.0), Duration::from_millis(99));
+        assert_eq!(pct(&[], 50.0), Duration::ZERO);
+    }
+}

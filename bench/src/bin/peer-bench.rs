@@ -272,6 +272,12 @@ struct Figures {
     rss_end_kib: u64,
     hwm_kib: u64,
     cpu: Duration,
+    /// Server CPU time until idle, then used by each phase: the opens at once, the opens one
+    /// at a time, the hovers.
+    cpu_idle: Duration,
+    cpu_burst: Duration,
+    cpu_singles: Duration,
+    cpu_hovers: Duration,
     publishes: usize,
     config_requests: usize,
     processes: usize,
@@ -335,6 +341,10 @@ fn session(server: Server, cmd: Command, settings: Option<Value>, root: &Path, p
         rss_end_kib: 0,
         hwm_kib: 0,
         cpu: Duration::ZERO,
+        cpu_idle: Duration::ZERO,
+        cpu_burst: Duration::ZERO,
+        cpu_singles: Duration::ZERO,
+        cpu_hovers: Duration::ZERO,
         publishes: 0,
         config_requests: 0,
         processes: 0,
@@ -408,6 +418,7 @@ fn session(server: Server, cmd: Command, settings: Option<Value>, root: &Path, p
         }
     }
     f.idle = last_move - t0;
+    f.cpu_idle = cpu;
     f.rss_idle_kib = tree_status_kib(client.pid, "VmRSS");
     eprintln!("  idle at {:?} (initialize answered in {:?})", f.idle, f.init_response);
 
@@ -448,6 +459,8 @@ fn session(server: Server, cmd: Command, settings: Option<Value>, root: &Path, p
     f.burst_all = last - first_send;
     eprintln!("  {} files opened at once: all diagnostics after {:?}", plan.burst.len(), f.burst_all);
     client.drain(Duration::from_millis(300));
+    let cpu_after_burst = tree_cpu(client.pid);
+    f.cpu_burst = cpu_after_burst.saturating_sub(f.cpu_idle);
 
     // One at a time.
     for d in &plan.one_by_one {
@@ -466,6 +479,8 @@ fn session(server: Server, cmd: Command, settings: Option<Value>, root: &Path, p
         f.singles.push(at - t);
     }
     client.drain(Duration::from_millis(300));
+    let cpu_after_singles = tree_cpu(client.pid);
+    f.cpu_singles = cpu_after_singles.saturating_sub(cpu_after_burst);
     f.rss_opened_kib = tree_status_kib(client.pid, "VmRSS");
     eprintln!("  {} files opened one by one: p50 {:?}", plan.one_by_one.len(), pct(&f.singles, 50.0));
 
@@ -490,6 +505,7 @@ fn session(server: Server, cmd: Command, settings: Option<Value>, root: &Path, p
     f.rss_end_kib = tree_status_kib(client.pid, "VmRSS");
     f.hwm_kib = tree_status_kib(client.pid, "VmHWM");
     f.cpu = tree_cpu(client.pid);
+    f.cpu_hovers = f.cpu.saturating_sub(cpu_after_singles);
     f.processes = gitops_lsp_bench::lsp_client::process_tree(client.pid).len();
     f.publishes = client.publishes;
     f.config_requests = client.config_requests();
@@ -537,7 +553,13 @@ fn table(plan: &Plan, figs: &[Figures]) -> Vec<[String; 3]> {
     });
     add(format!("RSS after opening {} files", n + s), &|f| mb(f.rss_opened_kib));
     add("RSS at end / peak (VmHWM)".into(), &|f| format!("{} / {}", mb(f.rss_end_kib), mb(f.hwm_kib)));
-    add("server CPU, user + sys, whole session".into(), &|f| ms(f.cpu));
+    add("server CPU (user + sys) until idle".into(), &|f| ms(f.cpu_idle));
+    add(format!("server CPU for the {n} files opened at once"), &|f| ms(f.cpu_burst));
+    add("server CPU per file opened one at a time (mean)".into(), &|f| ms(f.cpu_singles / s.max(1) as u32));
+    add("server CPU per hover (mean)".into(), &|f| {
+        ms(f.cpu_hovers / (f.hover_var.len() + f.hover_key.len()).max(1) as u32)
+    });
+    add("server CPU, whole session".into(), &|f| ms(f.cpu));
     add("publishes / configuration requests / processes".into(), &|f| {
         format!("{} / {} / {}", f.publishes, f.config_requests, f.processes)
     });
@@ -686,4 +708,76 @@ fn main() {
         println!();
     }
     println!("- load average at end: {}", loadavg());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_key_repeats_a_top_level_key_of_the_last_document() {
+        let text = "# c\napiVersion: v1\nkind: A\n---\n# yaml-language-server: x\nkind: B\nmetadata:\n  name: b";
+        let (out, (at, appended)) = with_duplicate_key(text).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!((at, appended), (5, 8));
+        assert_eq!(lines[at as usize], "kind: B");
+        assert_eq!(lines[appended as usize], "kind: B");
+        // Every original line keeps its position.
+        assert!(out.starts_with(text));
+        assert_eq!(lines.len(), 9);
+    }
+
+    #[test]
+    fn no_duplicate_key_without_a_top_level_mapping() {
+        assert!(with_duplicate_key("- a\n- b\n").is_none());
+        assert!(with_duplicate_key("apiVersion: v1\n---\n- a\n").is_none());
+        assert!(with_duplicate_key("").is_none());
+    }
+
+    #[test]
+    fn top_level_keys() {
+        assert_eq!(top_level_key("apiVersion: v1"), Some("apiVersion"));
+        assert_eq!(top_level_key("metadata:"), Some("metadata"));
+        assert_eq!(top_level_key("  name: x"), None);
+        assert_eq!(top_level_key("# kind: x"), None);
+        assert_eq!(top_level_key("url: http://x"), Some("url"));
+        assert_eq!(top_level_key("http://x"), None);
+    }
+
+    #[test]
+    fn key_positions_are_first_middle_last_on_the_key() {
+        let text = "apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  - port: 80\n    name: x\n";
+        let k = key_positions(text);
+        assert_eq!(k, vec![(0, 1), (3, 3), (6, 5)]);
+        let lines: Vec<&str> = text.lines().collect();
+        for (l, c) in k {
+            let ch = lines[l].as_bytes()[c];
+            assert!(ch.is_ascii_alphabetic(), "({l}, {c}) is not on a key");
+        }
+    }
+
+    #[test]
+    fn spread_picks_evenly_and_zero_means_all() {
+        let v: Vec<usize> = (0..10).collect();
+        assert_eq!(spread(&v, 3), vec![0, 3, 6]);
+        assert_eq!(spread(&v, 0), v);
+        assert_eq!(spread(&v, 20), v);
+    }
+
+    #[test]
+    fn duplicate_is_recognised_on_either_line() {
+        let p = |line: u64| json!({"diagnostics": [{"range": {"start": {"line": line}}, "message": "m"}]});
+        assert!(reports_duplicate(&p(5), (5, 8)));
+        assert!(reports_duplicate(&p(8), (5, 8)));
+        assert!(!reports_duplicate(&p(6), (5, 8)));
+        assert!(!reports_duplicate(&json!({"diagnostics": []}), (5, 8)));
+    }
+
+    #[test]
+    fn empty_hovers() {
+        assert!(hover_is_empty(&json!({"result": null})));
+        assert!(hover_is_empty(&json!({"result": {"contents": ""}})));
+        assert!(hover_is_empty(&json!({"result": {"contents": {"kind": "markdown", "value": ""}}})));
+        assert!(!hover_is_empty(&json!({"result": {"contents": {"kind": "markdown", "value": "x"}}})));
+    }
 }
