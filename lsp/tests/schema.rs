@@ -236,6 +236,10 @@ fn large_crds_are_closed_where_upstream_was_checked() {
         ("volsync.backube/v1alpha1\nkind: ReplicationDestination", "spec:\n  trigger:\n    manuel: now\n"),
         ("monitoring.coreos.com/v1\nkind: ServiceMonitor", "spec:\n  selector: {}\n  endpoint: []\n"),
         ("monitoring.coreos.com/v1\nkind: PodMonitor", "spec:\n  selector: {}\n  podMetricEndpoints: []\n"),
+        (
+            "operator.victoriametrics.com/v1beta1\nkind: VMServiceScrape",
+            "spec:\n  endpoints: []\n  namespaceSelectors: {}\n",
+        ),
     ];
     for (head, body) in cases {
         let text = format!("apiVersion: {head}\nmetadata:\n  name: x\n  namespace: default\n{body}");
