@@ -56,20 +56,32 @@ pub struct SchemasConfig {
 }
 
 impl Config {
+    /// Each `[schemas] crds` entry with its byte range in the configuration text: the folder
+    /// inside the repository, or why it is refused.
+    pub fn schema_dir_entries(&self) -> Vec<(Result<RelPath, String>, std::ops::Range<usize>)> {
+        self.schemas
+            .crds
+            .iter()
+            .map(|d| {
+                let raw = d.get_ref().trim();
+                let absolute = raw.starts_with('/') || raw.starts_with('\\') || raw.get(1..2) == Some(":");
+                let dir = RelPath::new(raw).filter(|_| !absolute).ok_or_else(|| {
+                    format!("schema folder `{raw}` is outside the repository; only folders inside it are read")
+                });
+                (dir, d.span())
+            })
+            .collect()
+    }
+
     /// The `[schemas] crds` folders inside the repository, and the ones that are not
     /// (message and byte range in the configuration text).
     pub fn schema_dirs(&self) -> (Vec<RelPath>, Vec<(String, std::ops::Range<usize>)>) {
         let mut ok = Vec::new();
         let mut bad = Vec::new();
-        for d in &self.schemas.crds {
-            let raw = d.get_ref().trim();
-            let leaves = raw.starts_with('/') || raw.starts_with('\\') || raw.get(1..2) == Some(":");
-            match RelPath::new(raw).filter(|_| !leaves) {
-                Some(p) => ok.push(p),
-                None => bad.push((
-                    format!("schema folder `{raw}` is outside the repository; only folders inside it are read"),
-                    d.span(),
-                )),
+        for (dir, span) in self.schema_dir_entries() {
+            match dir {
+                Ok(p) => ok.push(p),
+                Err(msg) => bad.push((msg, span)),
             }
         }
         (ok, bad)

@@ -21,12 +21,18 @@ use rustc_hash::FxHashMap;
 use serde_json::Value as Json;
 use std::sync::{Arc, Mutex, Weak};
 
-type Kinds = Arc<Vec<Arc<KindSchema>>>;
+/// The kinds of one file, and why it could not be read (a JSON syntax error and where).
+struct Parsed {
+    kinds: Vec<Arc<KindSchema>>,
+    error: Option<JsonError>,
+}
+
+type Kinds = Arc<Parsed>;
 
 /// Parsed schema files, by path, valid while their text is alive.
 static CACHE: Mutex<Option<FxHashMap<RelPath, (Weak<str>, Kinds)>>> = Mutex::new(None);
 
-fn cached(path: &RelPath, text: &Arc<str>, build: impl FnOnce() -> Vec<KindSchema>) -> Kinds {
+fn cached(path: &RelPath, text: &Arc<str>, build: impl FnOnce() -> Result<Vec<KindSchema>, JsonError>) -> Kinds {
     {
         let guard = CACHE.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((w, k)) = guard.as_ref().and_then(|m| m.get(path)) {
@@ -35,7 +41,10 @@ fn cached(path: &RelPath, text: &Arc<str>, build: impl FnOnce() -> Vec<KindSchem
             }
         }
     }
-    let kinds: Kinds = Arc::new(build().into_iter().map(Arc::new).collect());
+    let kinds: Kinds = Arc::new(match build() {
+        Ok(k) => Parsed { kinds: k.into_iter().map(Arc::new).collect(), error: None },
+        Err(e) => Parsed { kinds: Vec::new(), error: Some(e) },
+    });
     let mut guard = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     let map = guard.get_or_insert_with(FxHashMap::default);
     if map.len() >= 64 && map.len().is_power_of_two() {
@@ -53,7 +62,7 @@ pub fn repo_kinds(snap: &Snapshot) -> Vec<Arc<KindSchema>> {
     if !dirs.is_empty() {
         for (p, t) in snap.aux_texts.iter() {
             if p.file_name().ends_with(".json") && dirs.iter().any(|d| p.starts_with(d)) {
-                out.extend(cached(p, t, || json_kinds(p, t, snap).unwrap_or_default()).iter().cloned());
+                out.extend(cached(p, t, || json_kinds(p, t, snap)).kinds.iter().cloned());
             }
         }
     }
@@ -61,7 +70,7 @@ pub fn repo_kinds(snap: &Snapshot) -> Vec<Arc<KindSchema>> {
         if !f.objects.iter().any(|o| o.is("apiextensions.k8s.io", "CustomResourceDefinition")) {
             continue;
         }
-        out.extend(cached(&f.path, &f.text, || yaml_kinds(f)).iter().cloned());
+        out.extend(cached(&f.path, &f.text, || Ok(yaml_kinds(f))).kinds.iter().cloned());
     }
     out
 }
@@ -71,30 +80,28 @@ pub fn repo_kinds(snap: &Snapshot) -> Vec<Arc<KindSchema>> {
 pub fn diagnostics(snap: &Snapshot) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let config = RelPath::new(crate::config::FILE_NAME).unwrap();
-    let (dirs, bad) = snap.config.schema_dirs();
-    for (msg, range) in bad {
-        out.push(Diagnostic::new(codes::CONFIG_ERROR, &config, range, msg));
-    }
-    for (d, spanned) in dirs.iter().zip(snap.config.schemas.crds.iter().filter(|s| {
-        let raw = s.get_ref().trim();
-        !(raw.starts_with('/') || raw.starts_with('\\') || raw.get(1..2) == Some(":")) && RelPath::new(raw).is_some()
-    })) {
-        if !snap.is_dir(d) {
-            out.push(
+    let mut dirs = Vec::new();
+    for (dir, span) in snap.config.schema_dir_entries() {
+        match dir {
+            Err(msg) => out.push(Diagnostic::new(codes::CONFIG_ERROR, &config, span, msg)),
+            Ok(d) if !snap.is_dir(&d) => out.push(
                 Diagnostic::new(
                     codes::CONFIG_ERROR,
                     &config,
-                    spanned.span(),
-                    format!("schema folder `{}` does not exist or holds no files", spanned.get_ref().trim()),
+                    span,
+                    format!("schema folder `{d}` does not exist or holds no files"),
                 )
                 .severity(Severity::Warning),
-            );
+            ),
+            Ok(d) => dirs.push(d),
         }
     }
     for (p, t) in snap.aux_texts.iter() {
         if p.file_name().ends_with(".json") && dirs.iter().any(|d| p.starts_with(d)) {
-            if let Err(e) = json_kinds(p, t, snap).map(|_| ()) {
-                out.push(Diagnostic::new(codes::UNREADABLE_FILE, p, e.1, e.0).severity(Severity::Warning));
+            if let Some((msg, at)) = &cached(p, t, || json_kinds(p, t, snap)).error {
+                out.push(
+                    Diagnostic::new(codes::UNREADABLE_FILE, p, at.clone(), msg.clone()).severity(Severity::Warning),
+                );
             }
         }
     }
@@ -164,12 +171,11 @@ fn object_root(mut schema: Schema) -> Schema {
     schema
 }
 
-/// The kinds of one JSON schema file; an error (message, byte range) when it is not JSON.
-fn json_kinds(
-    path: &RelPath,
-    text: &str,
-    snap: &Snapshot,
-) -> Result<Vec<KindSchema>, (String, std::ops::Range<usize>)> {
+/// A JSON syntax error: message and byte range.
+type JsonError = (String, std::ops::Range<usize>);
+
+/// The kinds of one JSON schema file; an error when it is not JSON.
+fn json_kinds(path: &RelPath, text: &str, snap: &Snapshot) -> Result<Vec<KindSchema>, JsonError> {
     let j: Json = serde_json::from_str(text).map_err(|e| {
         let li = crate::files::LineIndex::new(text);
         let at = li.line_start(e.line().saturating_sub(1)) + e.column().saturating_sub(1);
