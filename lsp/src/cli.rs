@@ -68,7 +68,12 @@ pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
         diags = filter_clusters(&analysis, diags, &args.clusters);
     }
     let secret_envs = crate::ide::render::secret_env_files(&analysis);
-    let texts = Texts { root: &loaded.root, snapshot: &analysis.snapshot, secret_envs: &secret_envs };
+    let texts = Texts {
+        root: &loaded.root,
+        snapshot: &analysis.snapshot,
+        config_text: loaded.config_text.as_deref(),
+        secret_envs: &secret_envs,
+    };
     let result = match args.format {
         Format::Human => human(&diags, &texts, &known, args.color, out),
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&json_diagnostics(&diags, &texts)).unwrap()),
@@ -120,10 +125,11 @@ fn filter_clusters(a: &Analysis, diags: Vec<Diagnostic>, names: &[String]) -> Ve
         .collect()
 }
 
-/// Source texts for output: parsed files, or the file on disk (`.gitops-lsp.toml`).
+/// Source texts for output: parsed files, `.env` files, `.gitops-lsp.toml`.
 struct Texts<'a> {
     root: &'a Path,
     snapshot: &'a Snapshot,
+    config_text: Option<&'a str>,
     /// `.env` files a `secretGenerator` reads.
     secret_envs: &'a [RelPath],
 }
@@ -164,10 +170,18 @@ impl Texts<'_> {
         Arc::from(String::from_utf8(bytes).unwrap_or_default())
     }
 
+    /// Only what the workspace read: a file it did not (too large, not UTF-8, a link out of
+    /// the repository) is shown empty, never read again here.
     fn get(&self, path: &RelPath) -> Arc<str> {
-        match self.snapshot.file_idx(path) {
-            Some(i) => self.snapshot.file(i).text.clone(),
-            None => Arc::from(std::fs::read_to_string(self.root.join(path.as_str())).unwrap_or_default()),
+        if let Some(i) = self.snapshot.file_idx(path) {
+            return self.snapshot.file(i).text.clone();
+        }
+        if let Some(t) = self.snapshot.aux_texts.get(path) {
+            return t.clone();
+        }
+        match self.config_text {
+            Some(t) if path.as_str() == crate::config::FILE_NAME => Arc::from(t),
+            _ => Arc::from(""),
         }
     }
     fn range(&self, path: &RelPath, r: &std::ops::Range<usize>) -> (Position, Position) {

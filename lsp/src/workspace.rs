@@ -35,9 +35,15 @@ pub fn load(root: &Path) -> std::io::Result<Loaded> {
             format!("{} is not a folder", root.display()),
         ));
     }
-    let config_text = std::fs::read_to_string(root.join(config::FILE_NAME)).ok();
-    let schema_dirs = schema_dirs_of(config_text.as_deref());
     let mut vfs = Vfs::default();
+    let config_text = match read_config(&root) {
+        Ok(t) => t,
+        Err(u) => {
+            vfs.unreadable.insert(RelPath::new(config::FILE_NAME).expect("a file name"), u);
+            None
+        }
+    };
+    let schema_dirs = schema_dirs_of(config_text.as_deref());
     let walker = ignore::WalkBuilder::new(&root)
         .hidden(true)
         .git_ignore(true)
@@ -79,6 +85,22 @@ pub fn read_schema_folders(root: &Path, schema_dirs: &[RelPath], vfs: &mut Vfs) 
             }
         }
     }
+}
+
+/// The text of `root`'s `.gitops-lsp.toml` (`Ok(None)` when there is none); a symbolic link
+/// out of the repository is not read. `root` is canonical.
+pub fn read_config(root: &Path) -> Result<Option<String>, Unreadable> {
+    let path = root.join(config::FILE_NAME);
+    let target = match std::fs::symlink_metadata(&path) {
+        Err(_) => return Ok(None),
+        Ok(m) if m.file_type().is_symlink() => match std::fs::canonicalize(&path) {
+            Ok(t) if t.starts_with(root) => t,
+            Ok(_) => return Err(Unreadable::LinkOutsideRepo),
+            Err(e) => return Err(Unreadable::Io(e.to_string())),
+        },
+        Ok(_) => path,
+    };
+    Ok(std::fs::read_to_string(target).ok())
 }
 
 /// The schema folders of a configuration text (none when it does not parse).
@@ -123,16 +145,30 @@ pub fn relative(root: &Path, path: &Path) -> Option<RelPath> {
 /// Reads one file into the `Vfs` (a manifest as text, another file as a path only). A
 /// `.json` file is read as text when it lies in a schema folder of the configuration found
 /// at the root that `path` and `rel` imply.
+/// A path that resolves (through symbolic links, of the file or of a folder on the way)
+/// outside that root is not read.
 pub fn read_into(vfs: &mut Vfs, rel: RelPath, path: &Path) {
-    let schema_dirs = if rel.file_name().ends_with(".json") {
-        let mut root = Some(path);
-        for _ in rel.as_str().split('/') {
-            root = root.and_then(Path::parent);
+    let mut root = Some(path);
+    for _ in rel.as_str().split('/') {
+        root = root.and_then(Path::parent);
+    }
+    let root = root.and_then(|r| r.canonicalize().ok());
+    if let Some(root) = &root {
+        match path.canonicalize() {
+            Ok(target) if !target.starts_with(root) => {
+                vfs.unreadable.insert(rel, Unreadable::LinkOutsideRepo);
+                return;
+            }
+            Err(e) if std::fs::symlink_metadata(path).is_ok() => {
+                vfs.unreadable.insert(rel, Unreadable::Io(e.to_string()));
+                return;
+            }
+            _ => {}
         }
-        root.map(|r| schema_dirs_of(std::fs::read_to_string(r.join(config::FILE_NAME)).ok().as_deref()))
-            .unwrap_or_default()
-    } else {
-        Vec::new()
+    }
+    let schema_dirs = match &root {
+        Some(r) if rel.file_name().ends_with(".json") => schema_dirs_of(read_config(r).ok().flatten().as_deref()),
+        _ => Vec::new(),
     };
     read_file(vfs, rel, path, &schema_dirs)
 }

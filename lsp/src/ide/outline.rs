@@ -65,14 +65,21 @@ fn preview(v: &str, max: usize) -> String {
 // ---------------------------------------------------------------------------------------
 // Document symbols.
 
+/// Files with more documents than this get one symbol per object, without its keys: the
+/// keys of a generated 10,000-document file make an outline of tens of megabytes (and the
+/// server's reply hundreds).
+const KEYS_UP_TO_DOCUMENTS: usize = 1000;
+
 /// The outline of a file: one symbol per object (`Kind name`, namespace as detail) with its
-/// keys below it (maps and list items that are maps, `KEY_DEPTH` levels); for documents that
-/// are not objects (a kustomization.yaml), their top-level keys.
+/// keys below it (maps and list items that are maps, `KEY_DEPTH` levels, unless the file has
+/// more than `KEYS_UP_TO_DOCUMENTS` documents); for documents that are not objects (a
+/// kustomization.yaml), their top-level keys.
 pub fn document_symbols(a: &Analysis, file: &RelPath) -> Vec<Symbol> {
     let Some(fi) = a.snapshot.file_idx(file) else { return Vec::new() };
     let f = a.snapshot.file(fi);
     let obj_of_doc: FxHashMap<usize, usize> = f.objects.iter().enumerate().map(|(i, o)| (o.doc, i)).collect();
     let applied = applied(a, fi);
+    let many = f.yaml.documents.len() > KEYS_UP_TO_DOCUMENTS;
     let mut out = Vec::new();
     for (di, doc) in f.yaml.documents.iter().enumerate() {
         let Some(root) = &doc.root else { continue };
@@ -105,7 +112,7 @@ pub fn document_symbols(a: &Analysis, file: &RelPath) -> Vec<Symbol> {
             file: file.clone(),
             range,
             focus,
-            children: key_symbols(f, root, 1, false, o.is("", "Secret")),
+            children: if many { Vec::new() } else { key_symbols(f, root, 1, false, o.is("", "Secret")) },
         });
     }
     out

@@ -49,7 +49,28 @@ pub fn check_json(path: &Path, extra: &[&str]) -> (i32, Vec<serde_json::Value>) 
 
 /// Writes files into a new temporary folder.
 pub fn temp_repo(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+    write_files(tempfile::tempdir().unwrap(), files)
+}
+
+/// A temporary folder in memory (/dev/shm) where there is one: creating and removing the
+/// 10,000 folders of a generated repository takes a second there, and can take a minute on
+/// a busy disk.
+pub fn fast_temp_dir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(d) = tempfile::Builder::new().prefix("gitops-lsp-test").tempdir_in(shm) {
+            return d;
+        }
+    }
+    tempfile::tempdir().unwrap()
+}
+
+/// `mini_repo` in a `fast_temp_dir`.
+pub fn mini_repo_fast(extra: &[(&str, &[u8])]) -> tempfile::TempDir {
+    write_files(fast_temp_dir(), &mini_repo_files(extra))
+}
+
+fn write_files(dir: tempfile::TempDir, files: &[(&str, &[u8])]) -> tempfile::TempDir {
     for (path, content) in files {
         let p = dir.path().join(path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -61,6 +82,10 @@ pub fn temp_repo(files: &[(&str, &[u8])]) -> tempfile::TempDir {
 /// A small clean one-cluster repo (`dev`) with one app whose ConfigMap uses `${APP_NAME}`;
 /// `extra` files are added on top (and may replace).
 pub fn mini_repo(extra: &[(&str, &[u8])]) -> tempfile::TempDir {
+    temp_repo(&mini_repo_files(extra))
+}
+
+fn mini_repo_files<'a>(extra: &[(&'a str, &'a [u8])]) -> Vec<(&'a str, &'a [u8])> {
     let mut files: Vec<(&str, &[u8])> = vec![
         ("kubernetes/clusters/dev/flux-system/kustomization.yaml", b"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - gotk-sync.yaml\n"),
         (
@@ -79,7 +104,7 @@ pub fn mini_repo(extra: &[(&str, &[u8])]) -> tempfile::TempDir {
         files.retain(|(q, _)| q != p);
         files.push((p, c));
     }
-    temp_repo(&files)
+    files
 }
 
 /// `code@file:line` (1-based) for each diagnostic, sorted.
@@ -99,3 +124,199 @@ pub fn summary(diags: &[serde_json::Value]) -> Vec<String> {
     v
 }
 pub mod lsp;
+
+/// A run with its wall time and the child's peak resident memory.
+pub struct Measured {
+    pub run: Run,
+    pub wall: std::time::Duration,
+    /// Peak resident set of the child in KiB (`VmHWM`, sampled from /proc while it runs:
+    /// `wait4`'s `ru_maxrss` would count the test process's memory, which the child shares
+    /// until it executes), where measurable.
+    pub peak_rss_kib: Option<u64>,
+}
+
+/// Runs `gitops-lsp ARGS` and measures it.
+pub fn run_measured(args: &[&str], cwd: Option<&Path>) -> Measured {
+    use std::io::Read;
+    let mut cmd = Command::new(bin());
+    cmd.args(args).env("NO_COLOR", "1").stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    if let Some(d) = cwd {
+        cmd.current_dir(d);
+    }
+    let start = std::time::Instant::now();
+    let mut child = cmd.spawn().expect("run gitops-lsp");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let pid = child.id();
+    let exe_path = Path::new(bin()).canonicalize().unwrap_or_else(|_| PathBuf::from(bin()));
+    let mut peak = None;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        // Before the binary is executed, /proc shows the test process's memory.
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+        if exe.is_some_and(|e| e == exe_path) {
+            peak = peak_rss_of(pid).or(peak);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    };
+    let wall = start.elapsed();
+    let stdout = String::from_utf8_lossy(&t_out.join().unwrap()).into_owned();
+    let stderr = String::from_utf8_lossy(&t_err.join().unwrap()).into_owned();
+    Measured { run: Run { code: status.code().unwrap_or(-1), stdout, stderr }, wall, peak_rss_kib: peak }
+}
+
+/// Peak resident memory (KiB) of a running process, from /proc (Linux).
+pub fn peak_rss_of(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// What a traced run did to the file system, the network and processes (`strace`).
+#[derive(Debug, Default)]
+pub struct Trace {
+    /// Paths opened or looked up for reading (`open*` calls), as resolved.
+    pub opened: Vec<PathBuf>,
+    /// Calls that would change the file system (`open*` for writing, create, rename,
+    /// unlink, mkdir, chmod…), as strace printed them.
+    pub writes: Vec<String>,
+    /// `socket`/`connect`/… calls.
+    pub network: Vec<String>,
+    /// `execve` calls (the first is the traced binary itself).
+    pub execs: Vec<String>,
+}
+
+/// Runs `gitops-lsp ARGS` under `strace -f` when strace is installed and allowed to trace;
+/// `None` otherwise (the caller skips its checks with a message).
+pub fn strace_run(args: &[&str], cwd: &Path) -> Option<(Run, Trace)> {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut cmd = Command::new("strace");
+    cmd.args(["-f", "-qq", "-y", "-s", "4096", "-e", "trace=%file,%network,ftruncate,fchmod,fchown", "-o"])
+        .arg(log.path())
+        .arg("--")
+        .arg(bin())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .current_dir(cwd);
+    let Output { status, stdout, stderr } = cmd.output().ok()?;
+    let text = std::fs::read_to_string(log.path()).ok()?;
+    if !text.contains("execve(") {
+        eprintln!("strace could not trace (skipped): {}", String::from_utf8_lossy(&stderr));
+        return None;
+    }
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    };
+    Some((run, parse_trace(&text, cwd)))
+}
+
+fn parse_trace(text: &str, cwd: &Path) -> Trace {
+    let mut t = Trace::default();
+    // `name(` after the pid.
+    let call = |line: &str| -> Option<(String, String)> {
+        let rest = line.split_once(' ').map(|(_, r)| r.trim_start())?;
+        let (name, args) = rest.split_once('(')?;
+        Some((name.to_string(), args.to_string()))
+    };
+    // The quoted strings of a call's arguments, and the `<path>` strace -y prints for fds.
+    let quoted = |args: &str| -> Vec<String> {
+        let mut v = Vec::new();
+        let mut it = args.split('"');
+        it.next();
+        while let Some(s) = it.next() {
+            v.push(s.to_string());
+            it.next();
+        }
+        v
+    };
+    const WRITE_FLAGS: &[&str] = &["O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND"];
+    for line in text.lines() {
+        let Some((name, args)) = call(line) else { continue };
+        match name.as_str() {
+            "execve" | "execveat" => t.execs.push(line.to_string()),
+            "socket" | "connect" | "bind" | "sendto" | "sendmsg" | "listen" | "accept" | "accept4" => {
+                t.network.push(line.to_string())
+            }
+            "open" | "openat" | "openat2" | "creat" => {
+                let Some(p) = quoted(&args).into_iter().next() else { continue };
+                // The loader looks for libraries along LD_LIBRARY_PATH (cargo sets it for
+                // tests): lookups that find nothing are not reads.
+                let failed = line.contains(") = -1 ");
+                if failed && (p.ends_with(".so") || p.contains(".so.")) {
+                    continue;
+                }
+                let base = args
+                    .split_once('<')
+                    .filter(|_| !args.starts_with("AT_FDCWD") && !p.starts_with('/'))
+                    .and_then(|(_, r)| r.split_once('>'))
+                    .map(|(b, _)| PathBuf::from(b));
+                let path = if p.starts_with('/') {
+                    PathBuf::from(&p)
+                } else {
+                    base.unwrap_or_else(|| cwd.to_path_buf()).join(&p)
+                };
+                if name == "creat" || WRITE_FLAGS.iter().any(|f| args.contains(f)) {
+                    t.writes.push(line.to_string());
+                }
+                t.opened.push(path);
+            }
+            "mkdir" | "mkdirat" | "unlink" | "unlinkat" | "rename" | "renameat" | "renameat2" | "rmdir"
+            | "truncate" | "ftruncate" | "symlink" | "symlinkat" | "link" | "linkat" | "chmod" | "fchmod"
+            | "fchmodat" | "chown" | "fchown" | "fchownat" | "lchown" | "utimensat" | "mknod" | "mknodat" => {
+                t.writes.push(line.to_string())
+            }
+            _ => {}
+        }
+    }
+    t
+}
+
+/// System places a process may read (the dynamic loader, /proc, /sys, /dev).
+const SYSTEM_PREFIXES: &[&str] =
+    &["/etc/ld.so", "/lib", "/lib64", "/usr/lib", "/usr/lib64", "/proc/", "/sys/", "/dev/"];
+
+/// Ignore-rule files that a walk of a folder inside a Git repository reads in the folders
+/// above it (as git does when it checks a sub-folder).
+const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore", ".git/info/exclude"];
+
+/// Asserts that a traced run read nothing outside `root` (symbolic links resolved) but the
+/// system's loader files and the ignore rules of the folders above, wrote nothing, opened
+/// no socket and started no program.
+#[track_caller]
+pub fn assert_confined(t: &Trace, root: &Path) {
+    let root = root.canonicalize().unwrap();
+    let outside: Vec<String> = t
+        .opened
+        .iter()
+        .filter(|p| {
+            let s = p.to_string_lossy();
+            if SYSTEM_PREFIXES.iter().any(|pre| s.starts_with(pre)) || *p == Path::new(bin()) {
+                return false;
+            }
+            if root.ancestors().any(|a| IGNORE_FILES.iter().any(|f| *p == &a.join(f))) {
+                return false;
+            }
+            let real = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+            !real.starts_with(&root)
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(outside.is_empty(), "opened outside the repository: {outside:#?}");
+    assert!(t.writes.is_empty(), "changed the file system: {:#?}", t.writes);
+    assert!(t.network.is_empty(), "used the network: {:#?}", t.network);
+    assert_eq!(t.execs.len(), 1, "started a program: {:#?}", t.execs);
+}
