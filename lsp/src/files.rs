@@ -136,20 +136,31 @@ impl LineIndex {
         }
         let start = self.line_start(line);
         let line_end = if line + 1 < self.line_starts.len() { self.line_start(line + 1) } else { text.len() };
+        // Lines end at `\n` only (as in the server's rope): a lone `\r` is an ordinary
+        // character, and a position never lands between the `\r` and `\n` of a CRLF.
+        let content = strip_break(&text[start..line_end]);
         let mut units = 0u32;
-        for (i, c) in text[start..line_end].char_indices() {
-            if units >= pos.character || c == '\n' || c == '\r' {
+        for (i, c) in content.char_indices() {
+            if units >= pos.character {
                 return start + i;
             }
             units += c.len_utf16() as u32;
         }
-        line_end
+        start + content.len()
     }
-    /// The text of one line without its line break.
+    /// The text of one line without its line break (`\n` or `\r\n`).
     pub fn line_text<'a>(&self, text: &'a str, line: usize) -> &'a str {
         let start = self.line_start(line).min(text.len());
         let end = if line + 1 < self.line_starts.len() { self.line_start(line + 1) } else { text.len() };
-        text[start..end.min(text.len())].trim_end_matches(['\n', '\r'])
+        strip_break(&text[start..end.min(text.len())])
+    }
+}
+
+/// A line without its final `\n` or `\r\n`.
+fn strip_break(line: &str) -> &str {
+    match line.strip_suffix('\n') {
+        Some(l) => l.strip_suffix('\r').unwrap_or(l),
+        None => line,
     }
 }
 
@@ -226,5 +237,23 @@ mod tests {
         }
         assert_eq!(idx.offset(text, Position { line: 9, character: 0 }), text.len());
         assert_eq!(idx.offset(text, Position { line: 0, character: 99 }), 3 + 'é'.len_utf8());
+    }
+
+    /// Found by tests/props.rs: a lone `\r` (not before `\n`) is part of its line, so the
+    /// offsets after it round-trip; only a CRLF's `\r` belongs to the line break.
+    #[test]
+    fn line_index_lone_cr_is_an_ordinary_character() {
+        let text = "a\rb\r\r\nc\r";
+        let idx = LineIndex::new(text);
+        for off in 0..=text.len() {
+            if off == 5 {
+                continue; // between the CR and LF of the CRLF
+            }
+            assert_eq!(idx.offset(text, idx.position(text, off)), off, "offset {off}");
+        }
+        assert_eq!(idx.line_text(text, 0), "a\rb\r");
+        assert_eq!(idx.line_text(text, 1), "c\r");
+        assert_eq!(idx.offset(text, Position { line: 0, character: 99 }), 4);
+        assert_eq!(idx.offset(text, Position { line: 1, character: 99 }), text.len());
     }
 }
