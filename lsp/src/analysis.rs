@@ -7,36 +7,216 @@
 use crate::diagnostics::{codes, merge_and_sort, Code, Diagnostic, Severity};
 use crate::files::{RelPath, TextRange, Unreadable};
 use crate::model::{self, FileModel, FluxKs, HelmRelease, KustomizeFile};
-use crate::project::{Bindings, Cluster, KsNode, Loc, NsName, Placed, Project, SourceFound};
+use crate::project::{Bindings, Cluster, KsNode, Loc, NsName, ObjLoc, Placed, Project, SourceFound};
 use crate::snapshot::{FileIdx, Snapshot};
 use crate::subst;
 use crate::yaml::{Node, SyntaxProblemKind};
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub struct Analysis {
     pub snapshot: Arc<Snapshot>,
-    pub project: Project,
+    pub project: Arc<Project>,
+    /// Indexes over the project, shared by every analysis that reuses the project.
+    pub derived: Arc<Derived>,
+    /// Per file (by `FileIdx`): results that depend on the file and the project only, shared
+    /// with the previous analysis for the files an edit did not touch.
+    memo: Vec<Arc<FileMemo>>,
     /// Addresses, pools and ASNs per cluster, computed on first use (diagnostics, hover,
     /// completion and `ipam` share it).
-    network: std::sync::OnceLock<Arc<Vec<crate::network::ClusterNet>>>,
+    network: OnceLock<Arc<Vec<crate::network::ClusterNet>>>,
+}
+
+/// Indexes that depend on the project alone.
+#[derive(Default)]
+pub struct Derived {
+    /// For each file, the placements of its objects: (cluster, placement index), in order.
+    pub placed: Vec<Vec<(u32, u32)>>,
+    /// The schema module's per-project index (repository kinds, objects per cluster).
+    pub schema: OnceLock<crate::schema::ProjectIndex>,
+    /// Diagnostics that depend on the project and the files it reads only (paths, Flux
+    /// Kustomizations, sources, include cycles, the configuration).
+    diagnostics: OnceLock<Vec<Diagnostic>>,
+    /// Per cluster: the placements each cluster-wide merge reads, with their files, so that
+    /// a merge touches only those (see `Merges`).
+    merges: Vec<Merges>,
+}
+
+/// The placements of one cluster that the cluster-wide merges read, in placement order:
+/// (placement index, file).
+#[derive(Default)]
+pub struct Merges {
+    /// The first placement of each object of a kind with network facts.
+    pub network: Vec<(u32, FileIdx)>,
+    /// The first placement of each (Flux Kustomization, object) whose name is known: the
+    /// duplicate check.
+    names: Vec<(u32, FileIdx)>,
+    /// HelmReleases.
+    helm: Vec<(u32, FileIdx)>,
+}
+
+impl Derived {
+    fn new(snap: &Snapshot, project: &Project) -> Derived {
+        let mut placed = vec![Vec::new(); snap.files.len()];
+        for (ci, c) in project.clusters.iter().enumerate() {
+            for (pi, pl) in c.placements.iter().enumerate() {
+                if let Placed::Object(l) = pl.obj {
+                    placed[l.file as usize].push((ci as u32, pi as u32));
+                }
+            }
+        }
+        let mut merges = Vec::new();
+        for c in &project.clusters {
+            let mut m = Merges::default();
+            let mut seen: FxHashSet<ObjLoc> = FxHashSet::default();
+            let mut seen_ks: FxHashSet<(u32, ObjLoc)> = FxHashSet::default();
+            for (pi, pl) in c.placements.iter().enumerate() {
+                let Placed::Object(l) = pl.obj else { continue };
+                let o = &snap.file(l.file).objects[l.obj as usize];
+                let at = (pi as u32, l.file);
+                if seen.insert(l) && crate::network::facts::has_facts(o) {
+                    m.network.push(at);
+                }
+                if seen_ks.insert((pl.ks, l)) && !pl.name_replaced {
+                    m.names.push(at);
+                }
+                if o.is("helm.toolkit.fluxcd.io", "HelmRelease") {
+                    m.helm.push(at);
+                }
+            }
+            merges.push(m);
+        }
+        Derived { placed, schema: OnceLock::new(), diagnostics: OnceLock::new(), merges }
+    }
+}
+
+/// What is computed once per file and project.
+#[derive(Default)]
+pub struct FileMemo {
+    diagnostics: OnceLock<Vec<Diagnostic>>,
+    facts: OnceLock<FileFacts>,
+    /// Network facts of the file's placed objects (`network::collect` fills it).
+    pub net: OnceLock<Vec<(u32, u32, crate::network::ClusterNet)>>,
+}
+
+/// Per placement of a file's objects, what the cluster-wide checks merge: (cluster,
+/// placement index, fact), sorted.
+#[derive(Default)]
+struct FileFacts {
+    /// Object identities after substitution, for `duplicate-object`.
+    names: Vec<(u32, u32, NameFact)>,
+    /// HelmRelease identities and their `dependsOn`.
+    helm: Vec<(u32, u32, HelmFact)>,
+}
+
+/// (Flux Kustomization, group, kind, namespace, name).
+type NameKey = (u32, String, String, String, String);
+
+struct NameFact {
+    key: NameKey,
+    /// The key's hash, computed once per file.
+    hash: u64,
+    at: TextRange,
+}
+
+struct HelmFact {
+    id: NsName,
+    depends_on: Vec<(NsName, TextRange)>,
+}
+
+fn find<T>(v: &[(u32, u32, T)], ci: u32, pi: u32) -> Option<&T> {
+    v.binary_search_by(|(c, p, _)| (*c, *p).cmp(&(ci, pi))).ok().map(|i| &v[i].2)
 }
 
 impl Analysis {
+    /// Analyses a snapshot from scratch.
     pub fn new(snapshot: Arc<Snapshot>) -> Analysis {
         let project = Project::build(&snapshot);
-        Analysis { snapshot, project, network: std::sync::OnceLock::new() }
+        let derived = Derived::new(&snapshot, &project);
+        let memo = (0..snapshot.files.len()).map(|_| Arc::default()).collect();
+        Analysis { snapshot, project: Arc::new(project), derived: Arc::new(derived), memo, network: OnceLock::new() }
+    }
+
+    /// Analyses `snapshot`, reusing what `prev` computed where the edit between them allows:
+    /// when the same files exist and the changed ones differ only in content the project
+    /// build does not read (see `structure_kept`), the project and its indexes are kept and
+    /// only the changed files' results are recomputed. Gives the same answers as `new`.
+    pub fn update(prev: &Analysis, snapshot: Arc<Snapshot>) -> Analysis {
+        let Some(changed) = structure_kept(prev, &snapshot) else { return Analysis::new(snapshot) };
+        let mut memo = prev.memo.clone();
+        for fi in changed {
+            memo[fi as usize] = Arc::default();
+        }
+        Analysis {
+            snapshot,
+            project: prev.project.clone(),
+            derived: prev.derived.clone(),
+            memo,
+            network: OnceLock::new(),
+        }
+    }
+
+    /// The memo of one file.
+    pub fn memo(&self, file: FileIdx) -> &FileMemo {
+        &self.memo[file as usize]
     }
 
     /// Every diagnostic of the repository, sorted by file and position, one per cause (the
     /// clusters it affects merged).
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
         let snap = &*self.snapshot;
-        file_diagnostics(snap, &mut out);
-        for f in snap.files.iter().filter(|f| f.is_kustomization) {
-            kustomization_diagnostics(snap, f, &mut out);
+        self.fill_memos();
+        let mut out: Vec<Diagnostic> = Vec::new();
+        for m in &self.memo {
+            out.extend(m.diagnostics.get().into_iter().flatten().cloned());
         }
+        out.extend(self.derived.diagnostics.get_or_init(|| self.project_diagnostics()).iter().cloned());
+        // The merges of per-file facts, one cluster per task, on all cores.
+        let merge = |ci: usize| {
+            let mut out = Vec::new();
+            let c = &self.project.clusters[ci];
+            let mut check =
+                ClusterCheck { a: self, snap, project: &self.project, ci: ci as u32, cluster: c, out: &mut out };
+            check.helm_releases();
+            check.duplicates();
+            out
+        };
+        let n = self.project.clusters.len();
+        if n > 1 && snap.files.len() >= 1000 {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let parts: Vec<Vec<Diagnostic>> = std::thread::scope(|s| {
+                let workers: Vec<_> = (0..2.min(n))
+                    .map(|_| {
+                        s.spawn(|| {
+                            let mut mine = Vec::new();
+                            loop {
+                                let ci = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                if ci >= n {
+                                    break mine;
+                                }
+                                mine.extend(merge(ci));
+                            }
+                        })
+                    })
+                    .collect();
+                // Meanwhile: the network facts (a merge of their own).
+                let _ = self.network();
+                workers.into_iter().map(|w| w.join().unwrap_or_default()).collect()
+            });
+            out.extend(parts.into_iter().flatten());
+        } else {
+            (0..n).for_each(|ci| out.extend(merge(ci)));
+        }
+        // Addresses, pools, ASNs and ClusterMesh identities, per cluster and across clusters.
+        out.extend(crate::network::diagnostics(self));
+        merge_and_sort(out)
+    }
+
+    /// See `Derived::diagnostics`.
+    fn project_diagnostics(&self) -> Vec<Diagnostic> {
+        let snap = &*self.snapshot;
+        let mut out = Vec::new();
+        workspace_diagnostics(snap, &mut out);
         for (loc, chain) in &self.project.include_cycles {
             let chain: Vec<&str> = chain.iter().map(RelPath::display).collect();
             out.push(Diagnostic::new(
@@ -46,14 +226,145 @@ impl Analysis {
                 format!("kustomization includes itself: {}; remove the entry that closes the loop", chain.join(" -> ")),
             ));
         }
-        for c in &self.project.clusters {
-            ClusterCheck { snap, project: &self.project, cluster: c, out: &mut out }.run();
+        for (ci, c) in self.project.clusters.iter().enumerate() {
+            ClusterCheck { a: self, snap, project: &self.project, ci: ci as u32, cluster: c, out: &mut out }.run();
         }
-        // Schema checks (per cluster, after substitution).
-        out.extend(crate::schema::diagnostics(self));
-        // Addresses, pools, ASNs and ClusterMesh identities, per cluster and across clusters.
-        out.extend(crate::network::diagnostics(self));
-        merge_and_sort(out)
+        // Schema checks across objects (schema folders, CRDs).
+        out.extend(crate::schema::cluster_diagnostics(self));
+        out
+    }
+
+    /// The placements the cluster-wide merges of a cluster read (see `Merges`).
+    pub fn merges(&self, cluster: u32) -> &Merges {
+        &self.derived.merges[cluster as usize]
+    }
+
+    /// Computes the per-file results not yet known, on all cores.
+    fn fill_memos(&self) {
+        let todo: Vec<FileIdx> =
+            (0..self.memo.len() as FileIdx).filter(|&fi| self.memo[fi as usize].diagnostics.get().is_none()).collect();
+        let work = |fi: FileIdx| {
+            let m = &self.memo[fi as usize];
+            m.diagnostics.get_or_init(|| self.file_unit(fi));
+            m.facts.get_or_init(|| self.file_facts(fi));
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        if todo.len() < 64 || threads < 2 {
+            todo.iter().for_each(|&fi| work(fi));
+            return;
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(16, std::sync::atomic::Ordering::Relaxed);
+                    if i >= todo.len() {
+                        break;
+                    }
+                    todo[i..(i + 16).min(todo.len())].iter().for_each(|&fi| work(fi));
+                });
+            }
+        });
+    }
+
+    /// The diagnostics of one file that depend on it and the project only.
+    fn file_unit(&self, fi: FileIdx) -> Vec<Diagnostic> {
+        let snap = &*self.snapshot;
+        let f = snap.file(fi);
+        let mut out = Vec::new();
+        file_diagnostics(f, &mut out);
+        if f.is_kustomization {
+            kustomization_diagnostics(snap, f, &mut out);
+        }
+        let placed = &self.derived.placed[fi as usize];
+        let mut seen: FxHashSet<(u32, u32, u32)> = FxHashSet::default();
+        for &(ci, pi) in placed {
+            let c = &self.project.clusters[ci as usize];
+            let pl = &c.placements[pi as usize];
+            let Placed::Object(l) = pl.obj else { continue };
+            let ks = &c.kss[pl.ks as usize];
+            if !ks.bindings.enabled || pl.subst_disabled {
+                continue;
+            }
+            let o = &f.objects[l.obj as usize];
+            if o.subst_disabled || o.subst_sites.is_empty() || !seen.insert((ci, l.obj, pl.ks)) {
+                continue;
+            }
+            let mut check = ClusterCheck { a: self, snap, project: &self.project, ci, cluster: c, out: &mut out };
+            for site in &o.subst_sites {
+                check.check_text(f, site.range.clone(), &site.scan, ks);
+            }
+        }
+        crate::schema::file_diagnostics(self, fi, &mut out);
+        out
+    }
+
+    /// What the cluster-wide checks need from one file's placed objects.
+    fn file_facts(&self, fi: FileIdx) -> FileFacts {
+        let snap = &*self.snapshot;
+        let f = snap.file(fi);
+        let mut facts = FileFacts::default();
+        for &(ci, pi) in &self.derived.placed[fi as usize] {
+            let c = &self.project.clusters[ci as usize];
+            let pl = &c.placements[pi as usize];
+            let Placed::Object(l) = pl.obj else { continue };
+            let o = &f.objects[l.obj as usize];
+            let root = f.root(o);
+            let b = &c.kss[pl.ks as usize].bindings;
+            if !pl.name_replaced {
+                if let Some(name_node) = root.at(&["metadata", "name"]) {
+                    let name = name_node.as_str().and_then(|s| {
+                        if pl.subst_disabled || o.subst_disabled {
+                            Some(s.to_string())
+                        } else {
+                            b.apply(s)
+                        }
+                    });
+                    if let Some(name) = name {
+                        let key = (
+                            pl.ks,
+                            o.group().to_string(),
+                            o.kind.clone(),
+                            pl.namespace.as_deref().unwrap_or("").to_string(),
+                            format!("{}{name}{}", pl.name_prefix, pl.name_suffix),
+                        );
+                        let hash = {
+                            use std::hash::BuildHasher;
+                            rustc_hash::FxBuildHasher.hash_one(&key)
+                        };
+                        facts.names.push((ci, pi, NameFact { key, hash, at: name_node.range.clone() }));
+                    }
+                }
+            }
+            if o.is("helm.toolkit.fluxcd.io", "HelmRelease") {
+                let hr = HelmRelease::read(root);
+                let text = |n: &Node| n.as_str().and_then(|s| b.apply(s));
+                let ns = pl.namespace.as_deref().map(str::to_string).unwrap_or_else(|| "default".into());
+                if let Some(name) = hr.name.and_then(text) {
+                    let id =
+                        NsName { namespace: ns.clone(), name: format!("{}{name}{}", pl.name_prefix, pl.name_suffix) };
+                    let depends_on = hr
+                        .depends_on
+                        .iter()
+                        .filter_map(|d| {
+                            Some((
+                                NsName {
+                                    namespace: d.namespace.and_then(text).unwrap_or_else(|| ns.clone()),
+                                    name: text(d.name)?,
+                                },
+                                d.name.range.clone(),
+                            ))
+                        })
+                        .collect();
+                    facts.helm.push((ci, pi, HelmFact { id, depends_on }));
+                }
+            }
+        }
+        facts
+    }
+
+    fn facts(&self, fi: FileIdx) -> &FileFacts {
+        self.memo[fi as usize].facts.get_or_init(|| self.file_facts(fi))
     }
 
     /// The network facts of every cluster (computed once per analysis).
@@ -66,12 +377,59 @@ impl Analysis {
     }
 }
 
+/// Whether `snap` has the structure of `prev`'s snapshot: the same paths, folders,
+/// configuration and auxiliary files, and every changed file differs only in content that
+/// the project build does not read (objects with the same identities, none of a structural
+/// kind, not a kustomization, not read by the build). Gives the changed files.
+fn structure_kept(prev: &Analysis, snap: &Snapshot) -> Option<Vec<FileIdx>> {
+    let old = &*prev.snapshot;
+    let same = Arc::ptr_eq(&old.by_path, &snap.by_path)
+        && Arc::ptr_eq(&old.dirs, &snap.dirs)
+        && Arc::ptr_eq(&old.other_files, &snap.other_files)
+        && Arc::ptr_eq(&old.aux_texts, &snap.aux_texts)
+        && Arc::ptr_eq(&old.unreadable, &snap.unreadable)
+        && Arc::ptr_eq(&old.config, &snap.config)
+        && old.files.len() == snap.files.len();
+    if !same {
+        return None;
+    }
+    let mut changed = Vec::new();
+    for (fi, (a, b)) in old.files.iter().zip(&snap.files).enumerate() {
+        if Arc::ptr_eq(a, b) {
+            continue;
+        }
+        let fi = fi as FileIdx;
+        if prev.project.content_deps.contains(&fi) || !same_shape(a, b) {
+            return None;
+        }
+        changed.push(fi);
+    }
+    Some(changed)
+}
+
+/// Two versions of a file that the project build reads alike.
+fn same_shape(a: &FileModel, b: &FileModel) -> bool {
+    a.path == b.path
+        && !a.is_kustomization
+        && !b.is_kustomization
+        && a.objects.len() == b.objects.len()
+        && a.objects.iter().zip(&b.objects).all(|(x, y)| {
+            x.api_version == y.api_version
+                && x.kind == y.kind
+                && x.name == y.name
+                && x.namespace == y.namespace
+                && x.subst_disabled == y.subst_disabled
+                && !crate::project::is_structural(x)
+                && crate::project::made_name(a, x) == crate::project::made_name(b, y)
+        })
+}
+
 fn diag_at(code: Code, snap: &Snapshot, loc: &Loc, message: impl Into<String>) -> Diagnostic {
     Diagnostic::new(code, &snap.file(loc.file).path, loc.range.clone(), message)
 }
 
-/// Problems of single files: syntax, encoding, ConfigMap values, substitute names.
-fn file_diagnostics(snap: &Snapshot, out: &mut Vec<Diagnostic>) {
+/// Problems of the workspace as a whole: the configuration, unreadable files.
+fn workspace_diagnostics(snap: &Snapshot, out: &mut Vec<Diagnostic>) {
     if let Some((msg, span)) = &snap.config_error {
         out.push(Diagnostic::new(
             codes::CONFIG_ERROR,
@@ -80,7 +438,7 @@ fn file_diagnostics(snap: &Snapshot, out: &mut Vec<Diagnostic>) {
             format!("{}: {msg}; the configuration is ignored", crate::config::FILE_NAME),
         ));
     }
-    for (path, why) in &snap.unreadable {
+    for (path, why) in snap.unreadable.iter() {
         let d = match why {
             Unreadable::NotUtf8 { at } => Diagnostic::new(
                 codes::UNREADABLE_FILE,
@@ -105,7 +463,11 @@ fn file_diagnostics(snap: &Snapshot, out: &mut Vec<Diagnostic>) {
         };
         out.push(d);
     }
-    for f in &snap.files {
+}
+
+/// Problems of one file: syntax, ConfigMap values, substitute names.
+fn file_diagnostics(f: &FileModel, out: &mut Vec<Diagnostic>) {
+    {
         for p in &f.yaml.problems {
             let mut range = p.range.clone();
             let (msg, sev, related) = match &p.kind {
@@ -387,8 +749,10 @@ fn kustomization_diagnostics(snap: &Snapshot, f: &FileModel, out: &mut Vec<Diagn
 }
 
 struct ClusterCheck<'a> {
+    a: &'a Analysis,
     snap: &'a Snapshot,
     project: &'a Project,
+    ci: u32,
     cluster: &'a Cluster,
     out: &'a mut Vec<Diagnostic>,
 }
@@ -399,15 +763,14 @@ impl ClusterCheck<'_> {
         self.out.push(d.cluster(&name));
     }
 
+    /// The checks of the cluster that depend on the project only (per-file ones are in
+    /// `Analysis::file_unit`; `helm_releases` and `duplicates` merge per-file facts).
     fn run(&mut self) {
-        let c = self.cluster;
-        for ks in &c.kss {
+        for ks in &self.cluster.kss {
             self.ks_checks(ks);
         }
         self.dependency_cycles();
-        self.helm_releases();
-        self.substitutions();
-        self.duplicates();
+        self.generated_substitutions();
         self.variable_names();
     }
 
@@ -540,40 +903,16 @@ impl ClusterCheck<'_> {
 
     fn helm_releases(&mut self) {
         let snap = self.snap;
-        let c = self.cluster;
         let mut ids: Vec<NsName> = Vec::new();
+        let mut known: FxHashSet<&NsName> = FxHashSet::default();
         let mut deps: Vec<Vec<(NsName, Loc)>> = Vec::new();
-        for pl in &c.placements {
-            let Placed::Object(l) = pl.obj else { continue };
-            let f = snap.file(l.file);
-            let o = &f.objects[l.obj as usize];
-            if !o.is("helm.toolkit.fluxcd.io", "HelmRelease") {
+        for &(pi, file) in &self.a.derived.merges[self.ci as usize].helm {
+            let Some(hr) = find(&self.a.facts(file).helm, self.ci, pi) else { continue };
+            if !known.insert(&hr.id) {
                 continue;
             }
-            let b = &c.kss[pl.ks as usize].bindings;
-            let hr = HelmRelease::read(f.root(o));
-            let text = |n: &Node| n.as_str().and_then(|s| b.apply(s));
-            let ns = pl.namespace.as_deref().map(str::to_string).unwrap_or_else(|| "default".into());
-            let Some(name) = hr.name.and_then(text) else { continue };
-            let id = NsName { namespace: ns.clone(), name: format!("{}{name}{}", pl.name_prefix, pl.name_suffix) };
-            if ids.contains(&id) {
-                continue;
-            }
-            ids.push(id);
-            deps.push(
-                hr.depends_on
-                    .iter()
-                    .filter_map(|d| {
-                        Some((
-                            NsName {
-                                namespace: d.namespace.and_then(text).unwrap_or_else(|| ns.clone()),
-                                name: text(d.name)?,
-                            },
-                            Loc { file: l.file, range: d.name.range.clone() },
-                        ))
-                    })
-                    .collect(),
-            );
+            ids.push(hr.id.clone());
+            deps.push(hr.depends_on.iter().map(|(d, r)| (d.clone(), Loc { file, range: r.clone() })).collect());
         }
         let index: FxHashMap<&NsName, u32> = ids.iter().enumerate().map(|(i, id)| (id, i as u32)).collect();
         let mut edges = Vec::new();
@@ -601,43 +940,30 @@ impl ClusterCheck<'_> {
         self.report_cycles(&edges, &names, "HelmReleases");
     }
 
-    fn substitutions(&mut self) {
+    /// A kustomize generator's literals end up in the ConfigMap or Secret that Flux
+    /// substitutes. (Objects of files: `Analysis::file_unit`.)
+    fn generated_substitutions(&mut self) {
         let snap = self.snap;
         let c = self.cluster;
-        let mut seen: FxHashSet<(bool, u32, u32, u32)> = FxHashSet::default();
+        let mut seen: FxHashSet<(u32, u32)> = FxHashSet::default();
         for pl in &c.placements {
             let ks = &c.kss[pl.ks as usize];
             if !ks.bindings.enabled || pl.subst_disabled {
                 continue;
             }
-            match pl.obj {
-                Placed::Object(l) => {
-                    let f = snap.file(l.file);
-                    let o = &f.objects[l.obj as usize];
-                    if o.subst_disabled || o.subst_sites.is_empty() || !seen.insert((false, l.file, l.obj, pl.ks)) {
-                        continue;
-                    }
-                    for site in &o.subst_sites {
-                        self.check_text(f, site.range.clone(), &site.scan, ks);
-                    }
+            let Placed::Generated(g) = pl.obj else { continue };
+            if !seen.insert((g, pl.ks)) {
+                continue;
+            }
+            for (_, value, at) in &self.project.generated[g as usize].entries {
+                let f = snap.file(at.file);
+                let Some(raw) = f.text.get(at.range.clone()) else { continue };
+                if value.is_none() || !raw.contains("${") {
+                    continue;
                 }
-                // A kustomize generator's literals end up in the ConfigMap or Secret that
-                // Flux substitutes.
-                Placed::Generated(g) => {
-                    if !seen.insert((true, g, 0, pl.ks)) {
-                        continue;
-                    }
-                    for (_, value, at) in &self.project.generated[g as usize].entries {
-                        let f = snap.file(at.file);
-                        let Some(raw) = f.text.get(at.range.clone()) else { continue };
-                        if value.is_none() || !raw.contains("${") {
-                            continue;
-                        }
-                        let mut scan = subst::scan(raw);
-                        model::shift_scan(&mut scan, at.range.start);
-                        self.check_text(f, at.range.clone(), &scan, ks);
-                    }
-                }
+                let mut scan = subst::scan(raw);
+                model::shift_scan(&mut scan, at.range.start);
+                self.check_text(f, at.range.clone(), &scan, ks);
             }
         }
     }
@@ -689,42 +1015,21 @@ impl ClusterCheck<'_> {
     fn duplicates(&mut self) {
         let snap = self.snap;
         let c = self.cluster;
-        let mut first: FxHashMap<(u32, String, String, String, String), Loc> = FxHashMap::default();
-        let mut seen_obj: FxHashSet<(u32, u32, u32)> = FxHashSet::default();
-        for pl in &c.placements {
-            let Placed::Object(l) = pl.obj else { continue };
-            // A name set by kustomize `replacements` is not known here.
-            if pl.name_replaced || !seen_obj.insert((pl.ks, l.file, l.obj)) {
-                // The same file reached twice in one build (two paths to it): kustomize
-                // reports that too, but as one object; keep to distinct objects here.
-                continue;
-            }
-            let f = snap.file(l.file);
-            let o = &f.objects[l.obj as usize];
-            let Some(name_node) = f.root(o).at(&["metadata", "name"]) else { continue };
-            let b = &c.kss[pl.ks as usize].bindings;
-            let Some(name) = name_node.as_str().and_then(|s| {
-                if pl.subst_disabled || o.subst_disabled {
-                    Some(s.to_string())
-                } else {
-                    b.apply(s)
-                }
-            }) else {
-                continue;
-            };
-            let key = (
-                pl.ks,
-                o.group().to_string(),
-                o.kind.clone(),
-                pl.namespace.as_deref().unwrap_or("").to_string(),
-                format!("{}{name}{}", pl.name_prefix, pl.name_suffix),
-            );
-            let here = Loc { file: l.file, range: name_node.range.clone() };
-            match first.get(&key) {
-                None => {
-                    first.insert(key, here);
-                }
-                Some(prev) => {
+        // By the key's hash (computed with the facts); equal hashes compare the keys. A name
+        // set by kustomize `replacements` is not known here; the same file reached twice in
+        // one build (two paths to it) is one object (see `Merges::names`).
+        let mut first: FxHashMap<u64, Vec<(&NameKey, Loc)>> = FxHashMap::default();
+        for &(pi, file) in &self.a.derived.merges[self.ci as usize].names {
+            let Some(fact) = find(&self.a.facts(file).names, self.ci, pi) else { continue };
+            let here = Loc { file, range: fact.at.clone() };
+            let same = first.entry(fact.hash).or_default();
+            match same.iter().find(|(k, _)| **k == fact.key) {
+                None => same.push((&fact.key, here)),
+                Some((_, prev)) => {
+                    let key = &fact.key;
+                    let pl = &c.placements[pi as usize];
+                    let Placed::Object(l) = pl.obj else { continue };
+                    let o = &snap.file(l.file).objects[l.obj as usize];
                     let ks = &c.kss[pl.ks as usize];
                     let ns = if key.3.is_empty() { String::new() } else { format!("{}/", key.3) };
                     let msg = format!("{} {ns}{} is defined twice in the build of Flux Kustomization {}; kustomize fails: remove or rename one", o.kind, key.4, ks.id);

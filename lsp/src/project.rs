@@ -287,6 +287,32 @@ pub struct Project {
     pub generated: Vec<GeneratedObj>,
     /// Kustomize include cycles found while walking: (the entry that closes it, the chain).
     pub include_cycles: Vec<(Loc, Vec<RelPath>)>,
+    /// Files whose content (beyond the identity of their objects) the build read: patch and
+    /// replacement files, the substitution sources it used, bootstrap manifests. With
+    /// kustomization files and the kinds of `is_structural`, an edit elsewhere cannot
+    /// change the project (see `Analysis::update`).
+    pub content_deps: FxHashSet<FileIdx>,
+}
+
+/// The name of the Secret an object makes, when it is not its own (an ExternalSecret's
+/// `spec.target.name`, a SealedSecret's template name): part of its identity for the build
+/// and the editor index.
+pub fn made_name<'f>(f: &'f FileModel, o: &Object) -> Option<&'f str> {
+    match (o.group(), o.kind.as_str()) {
+        ("external-secrets.io", "ExternalSecret") => f.root(o).str_at(&["spec", "target", "name"]),
+        ("bitnami.com", "SealedSecret") => f.root(o).str_at(&["spec", "template", "metadata", "name"]),
+        _ => None,
+    }
+}
+
+/// Kinds whose content the build always reads: Flux Kustomizations and sources, the Flux
+/// operator's objects, kustomize's own kinds, and CustomResourceDefinitions (the schema).
+pub fn is_structural(o: &Object) -> bool {
+    o.is_flux_ks()
+        || matches!(
+            o.group(),
+            "source.toolkit.fluxcd.io" | "fluxcd.controlplane.io" | "kustomize.config.k8s.io" | "apiextensions.k8s.io"
+        )
 }
 
 const MAX_KS_PER_CLUSTER: usize = 100_000;
@@ -305,6 +331,7 @@ impl Project {
             source_roots: FxHashMap::default(),
             bindings_cache: FxHashMap::default(),
             layer_cache: FxHashMap::default(),
+            content_deps: FxHashSet::default(),
         };
         let specs = discover_clusters(snap, &mut b);
         let mut clusters = Vec::new();
@@ -334,7 +361,7 @@ impl Project {
         let mut include_cycles = b.include_cycles;
         include_cycles.sort_by_key(|c| (c.0.file, c.0.range.start));
         include_cycles.dedup_by(|a, b| a.0 == b.0);
-        Project { clusters, generated: b.generated, include_cycles }
+        Project { clusters, generated: b.generated, include_cycles, content_deps: b.content_deps }
     }
 
     pub fn cluster(&self, name: &str) -> Option<&Cluster> {
@@ -367,8 +394,9 @@ fn strip_dot(p: &str) -> &str {
 
 fn discover_clusters(snap: &Snapshot, b: &mut Builder) -> Vec<ClusterSpec> {
     let mut specs: Vec<ClusterSpec> = Vec::new();
-    let flux_version_strict =
-        |root: &RelPath, explicit: Option<&str>| -> bool { strict_for(snap, root, explicit, None) };
+    let mut flux_version_strict = |root: &RelPath, explicit: Option<&str>| -> bool {
+        strict_for(snap, root, explicit, None, &mut b.content_deps)
+    };
     if !snap.config.clusters.is_empty() {
         for c in &snap.config.clusters {
             let root = RelPath::new(strip_dot(&c.path)).unwrap_or_default();
@@ -413,7 +441,7 @@ fn discover_clusters(snap: &Snapshot, b: &mut Builder) -> Vec<ClusterSpec> {
         let names = cluster_names(&roots.iter().map(|r| r.0.clone()).collect::<Vec<_>>());
         for ((root, loc, version), name) in roots.into_iter().zip(names) {
             // A FluxInstance sets the feature gate in its own patches.
-            let strict = strict_for(snap, &root, version.as_deref(), Some(snap.file(loc.file)));
+            let strict = strict_for(snap, &root, version.as_deref(), Some(snap.file(loc.file)), &mut b.content_deps);
             let is_ks = snap.file(loc.file).objects[loc.obj as usize].is_flux_ks();
             specs.push(ClusterSpec {
                 name,
@@ -477,7 +505,7 @@ fn discover_clusters(snap: &Snapshot, b: &mut Builder) -> Vec<ClusterSpec> {
         name: "default".into(),
         root: RelPath::root(),
         origin: ClusterOrigin::Default,
-        strict: strict_for(snap, &RelPath::root(), None, None),
+        strict: strict_for(snap, &RelPath::root(), None, None, &mut b.content_deps),
         root_ks: None,
         seeds,
     });
@@ -515,7 +543,13 @@ fn cluster_names(roots: &[RelPath]) -> Vec<String> {
 /// Whether unset variables fail the build in the cluster rooted at `root`: Flux >= 2.9 does
 /// by default; older Flux only with the StrictPostBuildSubstitutions gate, set in the
 /// cluster's bootstrap manifests or in `bootstrap` (the FluxInstance's file).
-fn strict_for(snap: &Snapshot, root: &RelPath, explicit_version: Option<&str>, bootstrap: Option<&FileModel>) -> bool {
+fn strict_for(
+    snap: &Snapshot,
+    root: &RelPath,
+    explicit_version: Option<&str>,
+    bootstrap: Option<&FileModel>,
+    deps: &mut FxHashSet<FileIdx>,
+) -> bool {
     let parse = |v: &str| -> Option<(u32, u32)> {
         let v = v.trim().trim_start_matches('v');
         let mut it = v.split('.');
@@ -526,9 +560,10 @@ fn strict_for(snap: &Snapshot, root: &RelPath, explicit_version: Option<&str>, b
     let mut version = explicit_version.and_then(parse);
     let mut gate = bootstrap.is_some_and(|f| f.text.contains("StrictPostBuildSubstitutions=true"));
     // The bootstrap manifests live in the cluster's folder (flux-system/gotk-components.yaml).
-    for f in snap.files.iter().filter(|f| f.path.starts_with(root)) {
+    for (fi, f) in snap.files.iter().enumerate().filter(|(_, f)| f.path.starts_with(root)) {
         let name = f.path.file_name();
         if name.starts_with("gotk-components") || f.path.as_str().contains("flux-system/") {
+            deps.insert(fi as FileIdx);
             if version.is_none() {
                 if let Some(i) = f.text.find("# Flux Version:") {
                     let rest = &f.text[i + 15..];
@@ -580,6 +615,8 @@ struct Builder<'s> {
     bindings_cache: FxHashMap<Vec<String>, Arc<Bindings>>,
     /// One variable layer per source (kind and `ns/name`), for the current walk.
     layer_cache: FxHashMap<String, Arc<FxHashMap<String, Binding>>>,
+    /// See `Project::content_deps`.
+    content_deps: FxHashSet<FileIdx>,
 }
 
 /// (kind, name) -> the objects that define it: where, their own namespace, their keys.
@@ -690,9 +727,11 @@ impl<'s> Builder<'s> {
         // Transformations that matter to the model.
         let ns: Option<Arc<str>> = k.namespace.map(Arc::from);
         let patches = self.kustomize_patches(kfi, dir, &k);
-        let renames = replacement_renames(snap, dir, &k);
+        let renames = replacement_renames(snap, dir, &k, &mut self.content_deps);
         for inst in &mut out {
             if let (Placed::Object(l), false) = (inst.obj, renames.is_empty()) {
+                // Selectors read labels and annotations.
+                self.content_deps.insert(l.file);
                 let f = snap.file(l.file);
                 let root = f.root(&f.objects[l.obj as usize]);
                 if renames.iter().any(|(sel, rejects)| {
@@ -740,7 +779,7 @@ impl<'s> Builder<'s> {
         }
         let mut v = Vec::new();
         for p in &k.patches {
-            v.extend(read_patch(self.snap, kfi, dir, p));
+            v.extend(read_patch(self.snap, kfi, dir, p, &mut self.content_deps));
         }
         let v = Arc::new(v);
         self.patch_cache.insert((kfi, 0), v.clone());
@@ -1056,9 +1095,13 @@ impl<'s> Builder<'s> {
             let name = text(sf.name).unwrap_or_default();
             let found = known.find(&kind, &own_ns, &name);
             let (found_at, entry) = match found {
-                Some(e) => (SourceFound::InCluster(e.at.clone()), Some(e.clone())),
+                Some(e) => {
+                    self.content_deps.extend(e.at.as_ref().map(|l| l.file));
+                    (SourceFound::InCluster(e.at.clone()), Some(e.clone()))
+                }
                 None => match self.repo_source(&kind, &own_ns, &name) {
                     Some(e) => {
+                        self.content_deps.extend(e.at.as_ref().map(|l| l.file));
                         (SourceFound::OutsideFlux(e.at.clone().expect("repo sources have a place")), Some(Arc::new(e)))
                     }
                     None => (SourceFound::Missing, None),
@@ -1191,7 +1234,13 @@ fn push_file_objects(snap: &Snapshot, fi: FileIdx, out: &mut Vec<Inst>) {
     }
 }
 
-fn read_patch(snap: &Snapshot, kfi: FileIdx, dir: &RelPath, p: &PatchNode) -> Vec<patch::Patch> {
+fn read_patch(
+    snap: &Snapshot,
+    kfi: FileIdx,
+    dir: &RelPath,
+    p: &PatchNode,
+    deps: &mut FxHashSet<FileIdx>,
+) -> Vec<patch::Patch> {
     let kf = snap.file(kfi);
     if let Some(inline) = p.patch {
         return patch::Patch::from_inline(kf, kfi, inline, p.target);
@@ -1202,6 +1251,7 @@ fn read_patch(snap: &Snapshot, kfi: FileIdx, dir: &RelPath, p: &PatchNode) -> Ve
             return patch::Patch::from_inline(kf, kfi, p.path.unwrap(), p.target);
         }
         if let Some(fi) = dir.join(path).and_then(|pp| snap.file_idx(&pp)) {
+            deps.insert(fi);
             return patch::Patch::from_file(snap.file(fi), fi, p.target.map(|t| (kfi, t)));
         }
     }
@@ -1210,15 +1260,17 @@ fn read_patch(snap: &Snapshot, kfi: FileIdx, dir: &RelPath, p: &PatchNode) -> Ve
 
 /// The targets of a kustomization's `replacements` (inline, or from files) that set
 /// `metadata.name` or `metadata.namespace`: each selector with its rejects.
-fn replacement_renames(
-    snap: &Snapshot,
+fn replacement_renames<'s>(
+    snap: &'s Snapshot,
     dir: &RelPath,
-    k: &KustomizeFile,
+    k: &KustomizeFile<'s>,
+    deps: &mut FxHashSet<FileIdx>,
 ) -> Vec<(patch::Selector, Vec<patch::Selector>)> {
     let mut entries: Vec<&Node> = Vec::new();
     for r in &k.replacements {
         match r.str_at(&["path"]).and_then(|p| dir.join(p)).and_then(|p| snap.file_idx(&p)) {
             Some(fi) => {
+                deps.insert(fi);
                 for d in snap.file(fi).yaml.documents.iter().filter_map(|d| d.root.as_ref()) {
                     match d.as_seq() {
                         Some(items) => entries.extend(items),

@@ -24,16 +24,18 @@ pub struct DirIndex {
     pub subdirs_in: FxHashMap<RelPath, Vec<RelPath>>,
 }
 
-#[derive(Default)]
+/// Everything but the parsed files is behind `Arc`: a snapshot that differs from the
+/// previous one by the contents of some files (the common edit) shares the rest.
+#[derive(Default, Clone)]
 pub struct Snapshot {
     pub files: Vec<Arc<FileModel>>,
-    pub by_path: FxHashMap<RelPath, FileIdx>,
-    pub other_files: BTreeSet<RelPath>,
+    pub by_path: Arc<FxHashMap<RelPath, FileIdx>>,
+    pub other_files: Arc<BTreeSet<RelPath>>,
     /// Texts of small non-manifest files (`.env`) that kustomize generators read.
-    pub aux_texts: BTreeMap<RelPath, Arc<str>>,
-    pub unreadable: BTreeMap<RelPath, Unreadable>,
-    pub dirs: DirIndex,
-    pub config: Config,
+    pub aux_texts: Arc<BTreeMap<RelPath, Arc<str>>>,
+    pub unreadable: Arc<BTreeMap<RelPath, Unreadable>>,
+    pub dirs: Arc<DirIndex>,
+    pub config: Arc<Config>,
     pub config_error: Option<(String, Option<std::ops::Range<usize>>)>,
 }
 
@@ -86,7 +88,28 @@ impl Snapshot {
             Some(Ok(c)) => (c, None),
             Some(Err(e)) => (Config::default(), Some(e)),
         };
-        Snapshot { files: models, by_path, other_files, aux_texts, unreadable, dirs, config, config_error }
+        Snapshot {
+            files: models,
+            by_path: Arc::new(by_path),
+            other_files: Arc::new(other_files),
+            aux_texts: Arc::new(aux_texts),
+            unreadable: Arc::new(unreadable),
+            dirs: Arc::new(dirs),
+            config: Arc::new(config),
+            config_error,
+        }
+    }
+
+    /// This snapshot with the given files' models replaced; `None` when one of them is not
+    /// a manifest of this snapshot (a new file: the folder index must be rebuilt). Costs a
+    /// copy of the file list, nothing else.
+    pub fn with_files(&self, models: impl IntoIterator<Item = Arc<FileModel>>) -> Option<Snapshot> {
+        let mut next = self.clone();
+        for m in models {
+            let i = self.file_idx(&m.path)?;
+            next.files[i as usize] = m;
+        }
+        Some(next)
     }
 
     pub fn file(&self, idx: FileIdx) -> &FileModel {

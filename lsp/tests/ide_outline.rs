@@ -1076,7 +1076,7 @@ fn render_leaves_out_documents_the_cluster_does_not_apply() {
     // `$patch: delete` would.
     let fi = fx.analysis.snapshot.file_idx(&fx.file).unwrap();
     let infra = fx.analysis.project.clusters.iter().position(|c| c.name == "infra").unwrap();
-    fx.analysis.project.clusters[infra]
+    std::sync::Arc::get_mut(&mut fx.analysis.project).unwrap().clusters[infra]
         .placements
         .retain(|p| !matches!(p.obj, gitops_lsp::project::Placed::Object(l) if l.file == fi && l.obj == 1));
     let out = render::render(&fx.analysis, &fx.file, "infra", false).unwrap();

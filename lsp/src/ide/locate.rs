@@ -120,13 +120,15 @@ pub struct Index {
     pub dirs_with_kustomization: FxHashSet<RelPath>,
 }
 
-static CACHE: Mutex<Vec<(Weak<Snapshot>, Arc<Index>)>> = Mutex::new(Vec::new());
+static CACHE: Mutex<Vec<(Weak<crate::project::Project>, Arc<Index>)>> = Mutex::new(Vec::new());
 
 impl Index {
-    /// The index of an analysis, built on first use and kept while its snapshot lives (a
-    /// small cache keyed by the snapshot, so that every request on one `Analysis` shares it).
+    /// The index of an analysis, built on first use and kept while its project lives (a
+    /// small cache keyed by the project, so that every request on one `Analysis`, and every
+    /// analysis that reuses the project after an edit, shares it). It reads nothing that
+    /// such an edit can change but object ranges, which `Target::fresh` reads anew.
     pub fn of(a: &Analysis) -> Arc<Index> {
-        let key = Arc::downgrade(&a.snapshot);
+        let key = Arc::downgrade(&a.project);
         if let Ok(cache) = CACHE.lock() {
             if let Some((_, idx)) = cache.iter().find(|(w, _)| w.ptr_eq(&key)) {
                 return idx.clone();
@@ -482,6 +484,18 @@ pub(crate) fn apply(b: &Bindings, disabled: bool, s: &str) -> Option<String> {
 }
 
 /// An object's place: its document, focused on its name (or kind).
+impl Target {
+    /// The target with its ranges read from `snap`: the index is shared by the analyses
+    /// of one project, and an edit that keeps the project may move an object in its file.
+    pub fn fresh(&self, snap: &Snapshot) -> Target {
+        match self.obj {
+            Some(l) => object_target(snap.file(l.file), l),
+            // Generator entries live in kustomization files, which such an edit never changes.
+            None => self.clone(),
+        }
+    }
+}
+
 pub fn object_target(f: &FileModel, l: ObjLoc) -> Target {
     let o = &f.objects[l.obj as usize];
     let root = f.root(o);
@@ -971,7 +985,7 @@ pub fn resolve(a: &Analysis, idx: &Index, obj: ObjLoc, r: &Ref) -> Vec<Resolved>
             .find_in_repo(&r.kind, &r.name)
             .iter()
             .filter(|(ns, _)| r.cluster_scoped || ns_ok(&namespace, ns))
-            .map(|(_, t)| t.clone())
+            .map(|(_, t)| t.fresh(snap))
             .collect();
         return vec![Resolved { cluster: None, name: r.name.clone(), namespace, targets, outside_flux: false }];
     }
@@ -1001,8 +1015,9 @@ pub fn resolve(a: &Analysis, idx: &Index, obj: ObjLoc, r: &Ref) -> Vec<Resolved>
         };
         let mut targets: Vec<Target> = Vec::new();
         for x in chosen {
-            if !targets.contains(&x.target) {
-                targets.push(x.target.clone());
+            let t = x.target.fresh(snap);
+            if !targets.contains(&t) {
+                targets.push(t);
             }
         }
         let mut outside_flux = false;
@@ -1011,7 +1026,7 @@ pub fn resolve(a: &Analysis, idx: &Index, obj: ObjLoc, r: &Ref) -> Vec<Resolved>
             // (outside any Flux Kustomization) still counts.
             let repo = idx.find_in_repo(&r.kind, &name);
             let same: Vec<&Target> = repo.iter().filter(|(ns, _)| ns_ok(&namespace, ns)).map(|(_, t)| t).collect();
-            targets = same.into_iter().cloned().collect();
+            targets = same.into_iter().map(|t| t.fresh(snap)).collect();
             outside_flux = !targets.is_empty();
         }
         out.push(Resolved { cluster: Some(ci), name, namespace, targets, outside_flux });

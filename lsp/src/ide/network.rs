@@ -7,7 +7,6 @@ use super::{CompletionItem, CompletionKind, Hover};
 use crate::analysis::Analysis;
 use crate::files::{RelPath, TextRange};
 use crate::network::{self, facts, ClusterNet, PoolKind, PoolUsage};
-use crate::project::Placed;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -141,16 +140,13 @@ pub fn completion(a: &Analysis, file: &RelPath, offset: usize) -> Vec<Completion
         .project
         .clusters
         .iter()
-        .filter(|c| c.placements.iter().any(|p| matches!(p.obj, Placed::Object(l) if l.file == fi)))
+        .enumerate()
+        .filter(|(ci, _)| a.derived.placed[fi as usize].iter().any(|(c, _)| *c as usize == *ci))
+        .map(|(_, c)| c)
         .map(|c| c.name.as_str())
         .collect();
-    let nets: Vec<ClusterNet> = a
-        .project
-        .clusters
-        .iter()
-        .filter(|c| clusters.contains(&c.name.as_str()))
-        .map(|c| facts::collect_cluster(a, c))
-        .collect();
+    let all = a.network();
+    let nets: Vec<&ClusterNet> = all.iter().filter(|n| clusters.contains(&n.cluster.as_str())).collect();
     let mut items: Vec<CompletionItem> = Vec::new();
     for (ci, n) in nets.iter().enumerate() {
         for u in network::usage(n) {

@@ -12,12 +12,11 @@ use crate::analysis::Analysis;
 use crate::diagnostics::{codes, Code};
 use crate::files::TextRange;
 use crate::model::{FileModel, Object};
-use crate::project::{Bindings, Cluster, Loc, ObjLoc, Placed};
+use crate::project::{Bindings, Cluster, Loc, ObjLoc, Placed, Placement};
 use crate::snapshot::FileIdx;
 use crate::subst;
 use crate::yaml::Node;
 use ipnet::IpNet;
-use rustc_hash::FxHashSet;
 use std::net::IpAddr;
 
 /// Where a value is written, and the settings entry that gave it (a `${VAR}`'s value).
@@ -253,20 +252,72 @@ const CILIUM_CLASSES: [&str; 2] = ["io.cilium/bgp-control-plane", "io.cilium/l2-
 
 /// Reads every cluster.
 pub fn collect(a: &Analysis) -> Vec<ClusterNet> {
-    a.project.clusters.iter().map(|c| collect_cluster(a, c)).collect()
+    a.project.clusters.iter().enumerate().map(|(ci, c)| collect_cluster(a, ci as u32, c)).collect()
 }
 
-pub fn collect_cluster(a: &Analysis, c: &Cluster) -> ClusterNet {
+/// One cluster's facts, in the order of its placements: each object is read once per file
+/// and project (`Analysis::memo`), here only merged.
+pub fn collect_cluster(a: &Analysis, ci: u32, c: &Cluster) -> ClusterNet {
     let snap = &*a.snapshot;
     let network = snap.config.clusters.iter().find(|x| x.name == c.name).and_then(|x| x.network.clone());
     let mut net = ClusterNet { cluster: c.name.clone(), network, ..Default::default() };
-    let mut seen: FxHashSet<(u32, u32)> = FxHashSet::default();
-    for pl in &c.placements {
+    for &(pi, file) in &a.merges(ci).network {
+        let parts = a.memo(file).net.get_or_init(|| file_facts(a, file));
+        if let Ok(i) = parts.binary_search_by(|(c, p, _)| (*c, *p).cmp(&(ci, pi))) {
+            let part = &parts[i].2;
+            net.pools.extend(part.pools.iter().cloned());
+            net.requests.extend(part.requests.iter().cloned());
+            net.asns.extend(part.asns.iter().cloned());
+            net.meshes.extend(part.meshes.iter().cloned());
+            net.problems.extend(part.problems.iter().cloned());
+        }
+    }
+    net
+}
+
+/// The facts of one file's objects, for the first placement of each object in each cluster
+/// (the one `collect_cluster` reads): (cluster, placement index, facts), sorted, without the
+/// placements that give nothing.
+fn file_facts(a: &Analysis, fi: FileIdx) -> Vec<(u32, u32, ClusterNet)> {
+    let f = a.snapshot.file(fi);
+    let mut out = Vec::new();
+    for &(ci, pi) in &a.derived.placed[fi as usize] {
+        let c = &a.project.clusters[ci as usize];
+        let pl = &c.placements[pi as usize];
         let Placed::Object(l) = pl.obj else { continue };
-        if !seen.insert((l.file, l.obj)) {
+        if a.merges(ci).network.binary_search_by_key(&pi, |&(p, _)| p).is_err() {
             continue;
         }
-        let f = snap.file(l.file);
+        let mut net = ClusterNet::default();
+        object_facts(f, l, pl, c, &mut net);
+        let empty = net.pools.is_empty()
+            && net.requests.is_empty()
+            && net.asns.is_empty()
+            && net.meshes.is_empty()
+            && net.problems.is_empty();
+        if !empty {
+            out.push((ci, pi, net));
+        }
+    }
+    out
+}
+
+/// Kinds that give network facts (the ones `object_facts` reads).
+pub fn has_facts(o: &crate::model::Object) -> bool {
+    matches!(
+        (o.group(), o.kind.as_str()),
+        ("cilium.io", "CiliumLoadBalancerIPPool")
+            | ("metallb.io", "IPAddressPool")
+            | ("", "Service")
+            | ("gateway.networking.k8s.io", "Gateway")
+            | ("cilium.io", "CiliumBGPClusterConfig")
+            | ("cilium.io", "CiliumBGPPeeringPolicy")
+            | ("helm.toolkit.fluxcd.io", "HelmRelease")
+    )
+}
+
+fn object_facts(f: &FileModel, l: ObjLoc, pl: &Placement, c: &Cluster, net: &mut ClusterNet) {
+    {
         let o = &f.objects[l.obj as usize];
         let ks = &c.kss[pl.ks as usize];
         let cx = Cx {
@@ -281,7 +332,7 @@ pub fn collect_cluster(a: &Analysis, c: &Cluster) -> ClusterNet {
             .and_then(|n| cx.text(n))
             .map(|t| format!("{}{}{}", pl.name_prefix, t.value, pl.name_suffix))
         else {
-            continue;
+            return;
         };
         let ns = pl
             .namespace
@@ -290,17 +341,16 @@ pub fn collect_cluster(a: &Analysis, c: &Cluster) -> ClusterNet {
             .or_else(|| root.at(&["metadata", "namespace"]).and_then(|n| cx.text(n)).map(|t| t.value));
         let id = ObjId { loc: l, name, ns };
         match (o.group(), o.kind.as_str()) {
-            ("cilium.io", "CiliumLoadBalancerIPPool") => cx.cilium_pool(root, &id, &mut net),
-            ("metallb.io", "IPAddressPool") => cx.metallb_pool(root, &id, &mut net),
-            ("", "Service") => cx.service(root, &id, &mut net),
-            ("gateway.networking.k8s.io", "Gateway") => cx.gateway(root, &id, &mut net),
-            ("cilium.io", "CiliumBGPClusterConfig") => cx.bgp_cluster_config(root, o, &id, &mut net),
-            ("cilium.io", "CiliumBGPPeeringPolicy") => cx.bgp_peering_policy(root, o, &id, &mut net),
-            ("helm.toolkit.fluxcd.io", "HelmRelease") => cx.helm_release(root, &id, pl.namespace.is_some(), &mut net),
+            ("cilium.io", "CiliumLoadBalancerIPPool") => cx.cilium_pool(root, &id, net),
+            ("metallb.io", "IPAddressPool") => cx.metallb_pool(root, &id, net),
+            ("", "Service") => cx.service(root, &id, net),
+            ("gateway.networking.k8s.io", "Gateway") => cx.gateway(root, &id, net),
+            ("cilium.io", "CiliumBGPClusterConfig") => cx.bgp_cluster_config(root, o, &id, net),
+            ("cilium.io", "CiliumBGPPeeringPolicy") => cx.bgp_peering_policy(root, o, &id, net),
+            ("helm.toolkit.fluxcd.io", "HelmRelease") => cx.helm_release(root, &id, pl.namespace.is_some(), net),
             _ => {}
         }
     }
-    net
 }
 
 struct ObjId {

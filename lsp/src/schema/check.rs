@@ -18,42 +18,77 @@ use crate::project::{Cluster, ObjLoc, Placed};
 use crate::yaml::{self, Node, NodeKind, Scalar, ScalarStyle, ScalarType};
 use rustc_hash::{FxHashMap, FxHashSet};
 
+/// What the schema checks need of a project, computed once per project (an edit that keeps
+/// the project keeps it): the repository's kinds and, per cluster, the objects references
+/// may name.
+pub struct ProjectIndex {
+    repo: Vec<std::sync::Arc<super::KindSchema>>,
+    repo_diagnostics: Vec<Diagnostic>,
+    clusters: Vec<Defined>,
+}
+
+/// kind -> (namespace, name) of what a cluster applies; kinds with a name we cannot know.
+#[derive(Default)]
+struct Defined {
+    have: FxHashMap<String, Vec<(Option<String>, String)>>,
+    unknowable: FxHashSet<String>,
+}
+
+fn index(a: &Analysis) -> &ProjectIndex {
+    a.derived.schema.get_or_init(|| {
+        let snap = &*a.snapshot;
+        ProjectIndex {
+            repo: crd::repo_kinds(snap),
+            repo_diagnostics: crd::diagnostics(snap),
+            clusters: a.project.clusters.iter().map(|c| defined(a, c)).collect(),
+        }
+    })
+}
+
 /// Every schema diagnostic of the repository, unmerged: clusters are attached to the ones
 /// that depend on a cluster, so `diagnostics::merge_and_sort` must run after (as
 /// `Analysis::diagnostics` does for everything).
 pub fn diagnostics(a: &Analysis) -> Vec<Diagnostic> {
+    let mut out = cluster_diagnostics(a);
+    for fi in 0..a.snapshot.files.len() {
+        file_diagnostics(a, fi as u32, &mut out);
+    }
+    out
+}
+
+/// The schema diagnostics that are not about one file's content (schema folders, CRDs).
+pub fn cluster_diagnostics(a: &Analysis) -> Vec<Diagnostic> {
+    index(a).repo_diagnostics.clone()
+}
+
+/// The schema diagnostics of one file, in every cluster that applies its objects.
+pub fn file_diagnostics(a: &Analysis, fi: u32, out: &mut Vec<Diagnostic>) {
     let snap = &*a.snapshot;
-    let repo = crd::repo_kinds(snap);
-    let schemas = Schemas { catalog: catalog(), repo: &repo };
-    let mut out = crd::diagnostics(snap);
+    let idx = index(a);
+    let schemas = Schemas { catalog: catalog(), repo: &idx.repo };
     // Where each object is applied: (cluster, Flux Kustomization, substitution disabled).
     let mut contexts: FxHashMap<ObjLoc, Vec<(u32, u32, bool)>> = FxHashMap::default();
-    for (ci, c) in a.project.clusters.iter().enumerate() {
-        for pl in &c.placements {
-            if let Placed::Object(l) = pl.obj {
-                let v = contexts.entry(l).or_default();
-                let key = (ci as u32, pl.ks, pl.subst_disabled);
-                if !v.contains(&key) {
-                    v.push(key);
-                }
+    for &(ci, pi) in &a.derived.placed[fi as usize] {
+        let pl = &a.project.clusters[ci as usize].placements[pi as usize];
+        if let Placed::Object(l) = pl.obj {
+            let v = contexts.entry(l).or_default();
+            let key = (ci, pl.ks, pl.subst_disabled);
+            if !v.contains(&key) {
+                v.push(key);
             }
         }
     }
-    for (fi, f) in snap.files.iter().enumerate() {
+    {
+        let f = snap.file(fi);
+        let fi = fi as usize;
         if let Some(root) = f.kustomization() {
             let kind = root.str_at(&["kind"]).unwrap_or("Kustomization");
             if let Some(k) = schemas.catalog.kind("kustomize.config.k8s.io", kind) {
-                let mut w = Walk {
-                    cat: schemas.catalog,
-                    f,
-                    placed: false,
-                    skip_literal: None,
-                    deferred: Vec::new(),
-                    out: &mut out,
-                };
+                let mut w =
+                    Walk { cat: schemas.catalog, f, placed: false, skip_literal: None, deferred: Vec::new(), out };
                 w.node(root, &k.schema, 0..0, "");
             }
-            continue;
+            return;
         }
         for (oi, o) in f.objects.iter().enumerate() {
             let l = ObjLoc { file: fi as u32, obj: oi as u32 };
@@ -94,14 +129,8 @@ pub fn diagnostics(a: &Analysis) -> Vec<Diagnostic> {
             } else {
                 None
             };
-            let mut w = Walk {
-                cat: schemas.catalog,
-                f,
-                placed: !ctx.is_empty(),
-                skip_literal,
-                deferred: Vec::new(),
-                out: &mut out,
-            };
+            let mut w =
+                Walk { cat: schemas.catalog, f, placed: !ctx.is_empty(), skip_literal, deferred: Vec::new(), out };
             w.node(root, &k.schema, kind_at, "");
             let deferred = std::mem::take(&mut w.deferred);
             for &(ci, ki, pl_disabled) in ctx {
@@ -120,10 +149,7 @@ pub fn diagnostics(a: &Analysis) -> Vec<Diagnostic> {
             }
         }
     }
-    for c in &a.project.clusters {
-        dangling(a, c, &mut out);
-    }
-    out
+    dangling(a, fi, out);
 }
 
 struct Walk<'a, 's, 'o> {
@@ -446,12 +472,10 @@ fn refs_of<'n>(o: &Object, root: &'n Node) -> Vec<RefAt<'n>> {
     out
 }
 
-/// References naming nothing in the cluster, for the kinds the cluster defines in Git.
-fn dangling(a: &Analysis, c: &Cluster, out: &mut Vec<Diagnostic>) {
+/// What a cluster applies, by kind.
+fn defined(a: &Analysis, c: &Cluster) -> Defined {
     let snap = &*a.snapshot;
-    // kind -> (namespace, name) of what the cluster applies; kinds with a name we cannot know.
-    let mut have: FxHashMap<&str, Vec<(Option<&str>, String)>> = FxHashMap::default();
-    let mut unknowable: FxHashSet<&str> = FxHashSet::default();
+    let mut d = Defined::default();
     for pl in &c.placements {
         let Placed::Object(l) = pl.obj else { continue };
         let f = snap.file(l.file);
@@ -465,19 +489,29 @@ fn dangling(a: &Analysis, c: &Cluster, out: &mut Vec<Diagnostic>) {
             }
         });
         match name {
-            Some(n) if !pl.name_replaced => have
-                .entry(o.kind.as_str())
-                .or_default()
-                .push((pl.namespace.as_deref(), format!("{}{n}{}", pl.name_prefix, pl.name_suffix))),
+            Some(n) if !pl.name_replaced => d.have.entry(o.kind.clone()).or_default().push((
+                pl.namespace.as_deref().map(str::to_string),
+                format!("{}{n}{}", pl.name_prefix, pl.name_suffix),
+            )),
             _ => {
-                unknowable.insert(o.kind.as_str());
+                d.unknowable.insert(o.kind.clone());
             }
         }
     }
+    d
+}
+
+/// References of one file's objects naming nothing in a cluster that applies them, for the
+/// kinds the cluster defines in Git.
+fn dangling(a: &Analysis, fi: u32, out: &mut Vec<Diagnostic>) {
+    let snap = &*a.snapshot;
+    let f = snap.file(fi);
     let mut seen: FxHashSet<(u32, usize, String)> = FxHashSet::default();
-    for pl in &c.placements {
+    for &(ci, pi) in &a.derived.placed[fi as usize] {
+        let c = &a.project.clusters[ci as usize];
+        let Defined { have, unknowable } = &index(a).clusters[ci as usize];
+        let pl = &c.placements[pi as usize];
         let Placed::Object(l) = pl.obj else { continue };
-        let f = snap.file(l.file);
         let o = &f.objects[l.obj as usize];
         let b = &c.kss[pl.ks as usize].bindings;
         let text = |n: &Node| -> Option<String> {
@@ -500,10 +534,10 @@ fn dangling(a: &Analysis, c: &Cluster, out: &mut Vec<Diagnostic>) {
             } else {
                 r.namespace.and_then(text).or_else(|| pl.namespace.as_deref().map(str::to_string))
             };
-            let found = defined.iter().any(|(dns, dn)| {
-                *dn == name && (cluster_scoped || ns.is_none() || dns.is_none() || dns.map(str::to_string) == ns)
-            });
-            if found || !seen.insert((l.file, r.name.range.start, name.clone())) {
+            let found = defined
+                .iter()
+                .any(|(dns, dn)| *dn == name && (cluster_scoped || ns.is_none() || dns.is_none() || *dns == ns));
+            if found || !seen.insert((ci, r.name.range.start, name.clone())) {
                 continue;
             }
             let mut names: Vec<&str> = defined.iter().map(|(_, n)| n.as_str()).collect();

@@ -19,7 +19,7 @@ pub mod check;
 pub mod crd;
 pub mod edit;
 
-pub use check::diagnostics;
+pub use check::{cluster_diagnostics, diagnostics, file_diagnostics, ProjectIndex};
 pub use edit::{complete_keys, complete_values, hover_key};
 
 use rustc_hash::FxHashMap;

@@ -23,14 +23,10 @@ pub use log::{set_level, Level};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 use tokio::sync::watch;
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
-
-/// Quiet time after the last change before diagnostics are recomputed.
-const DEBOUNCE: Duration = Duration::from_millis(40);
 
 pub(crate) struct Root {
     pub path: PathBuf,
@@ -268,22 +264,23 @@ fn read_dir_changes(root: &Path, dir: &Path) -> Vec<Change> {
     vfs_changes(vfs)
 }
 
-/// One root to analyse: index, revision, inputs, root folder, versions of its open documents.
-type Job = (usize, u64, crate::host::Inputs, PathBuf, HashMap<RelPath, i32>);
+/// One root to analyse: index, its analysis or what it takes to compute it, root folder,
+/// versions of its open documents.
+type Job =
+    (usize, std::result::Result<Arc<crate::analysis::Analysis>, crate::host::Pending>, PathBuf, HashMap<RelPath, i32>);
 
-/// The diagnostics loop: waits for changes, debounces, analyses every root on a blocking
-/// thread, publishes what changed (with the document versions the analysis saw).
+/// The diagnostics loop: waits for changes, analyses every root on a blocking thread,
+/// publishes what changed (with the document versions the analysis saw). No timer: changes
+/// that arrive while an analysis runs are taken together by the next one, and an edit that
+/// keeps the project costs only its own file (`Analysis::update`).
 async fn diagnostics_loop(client: Client, state: Arc<State>, mut rx: watch::Receiver<u64>) {
     loop {
         if rx.changed().await.is_err() {
             return;
         }
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(DEBOUNCE) => break,
-                r = rx.changed() => if r.is_err() { return },
-            }
-        }
+        // Let notifications already queued (a burst of didChange) apply first.
+        tokio::task::yield_now().await;
+        rx.mark_unchanged();
         let (jobs, doc_versions): (Vec<Job>, HashMap<Uri, i32>) = {
             let inner = state.lock();
             let doc_versions = inner.docs.iter().map(|(u, d)| (u.clone(), d.version)).collect();
@@ -299,28 +296,26 @@ async fn diagnostics_loop(client: Client, state: Arc<State>, mut rx: watch::Rece
                         .filter(|d| d.root == i)
                         .map(|d| (d.model.path.clone(), d.version))
                         .collect();
-                    (i, r.host.revision(), r.host.inputs().clone(), r.path.clone(), versions)
+                    (i, r.host.pending(), r.path.clone(), versions)
                 })
                 .collect();
             (jobs, doc_versions)
         };
         let computed = tokio::task::spawn_blocking(move || {
             jobs.into_iter()
-                .map(|(i, rev, inputs, path, versions)| {
-                    let analysis = Arc::new(crate::analysis::Analysis::new(Arc::new(inputs.snapshot())));
+                .map(|(i, pending, path, versions)| {
+                    let (rev, analysis) = match pending {
+                        Ok(a) => (None, a),
+                        Err(p) => (Some(p.revision()), p.analyse()),
+                    };
                     let diags = analysis.diagnostics();
-                    // Warm the editor-feature index now, so the next request does not pay it.
-                    let _ = crate::ide::locate::Index::of(&analysis);
                     (i, rev, analysis, diags, path, versions)
                 })
                 .collect::<Vec<_>>()
         })
         .await;
         let computed = match computed {
-            Ok(c) => {
-                release_freed_memory();
-                c
-            }
+            Ok(c) => c,
             Err(e) => {
                 log::error(format_args!("diagnostics computation failed: {e}"));
                 continue;
@@ -331,15 +326,16 @@ async fn diagnostics_loop(client: Client, state: Arc<State>, mut rx: watch::Rece
             let mut inner = state.lock();
             let mut fresh: HashMap<Uri, (Vec<Diagnostic>, Option<i32>)> = HashMap::new();
             let mut roots_done: Vec<PathBuf> = Vec::new();
-            for (i, rev, analysis, diags, path, versions) in computed {
-                if let Some(r) = inner.roots.get(i) {
+            for (i, rev, analysis, diags, path, versions) in &computed {
+                let (i, rev, path) = (*i, *rev, path.clone());
+                if let (Some(r), Some(rev)) = (inner.roots.get(i), rev) {
                     r.host.store_analysis(rev, analysis.clone());
                 }
                 roots_done.push(path.clone());
-                for d in &diags {
+                for d in diags {
                     let Some(uri) = to_uri(&path, &d.file) else { continue };
                     let entry = fresh.entry(uri).or_insert_with(|| (Vec::new(), versions.get(&d.file).copied()));
-                    entry.0.push(convert::diagnostic(&analysis, &path, d));
+                    entry.0.push(convert::diagnostic(analysis, &path, d));
                 }
             }
             let previously: Vec<Uri> = inner.published.keys().cloned().collect();
@@ -365,6 +361,17 @@ async fn diagnostics_loop(client: Client, state: Arc<State>, mut rx: watch::Rece
         for (uri, diags, version) in to_publish {
             client.publish_diagnostics(uri, diags, version).await;
         }
+        // After publishing: warm the editor-feature index (shared while the project is kept,
+        // so an edit inside a file costs nothing here) and give freed memory back.
+        let analyses: Vec<_> = computed.into_iter().map(|c| c.2).collect();
+        // Not awaited: a change that arrives meanwhile is analysed at once.
+        drop(tokio::task::spawn_blocking(move || {
+            for a in &analyses {
+                let _ = crate::ide::locate::Index::of(a);
+            }
+            drop(analyses);
+            release_freed_memory();
+        }));
     }
 }
 

@@ -24,9 +24,7 @@ fn invalid(msg: impl Into<String>) -> Error {
 /// Everything a query needs, taken under the lock and used without it.
 struct Job {
     idx: usize,
-    rev: u64,
-    cached: Option<Arc<Analysis>>,
-    inputs: Option<crate::host::Inputs>,
+    analysis: std::result::Result<Arc<Analysis>, crate::host::Pending>,
     rel: RelPath,
     root: PathBuf,
 }
@@ -35,10 +33,8 @@ impl Backend {
     fn job(&self, uri: &Uri) -> Option<Job> {
         let inner = self.state.lock();
         let (idx, rel) = Self::locate(&inner, uri)?;
-        let host = &inner.roots[idx].host;
-        let cached = host.cached_analysis();
-        let inputs = if cached.is_none() { Some(host.inputs().clone()) } else { None };
-        Some(Job { idx, rev: host.revision(), cached, inputs, rel, root: inner.roots[idx].path.clone() })
+        let analysis = inner.roots[idx].host.pending();
+        Some(Job { idx, analysis, rel, root: inner.roots[idx].path.clone() })
     }
 
     /// Runs `f` on the current analysis of the root holding `uri`; `None` for an unknown
@@ -49,10 +45,13 @@ impl Backend {
         f: impl FnOnce(&Analysis, &RelPath, &Path) -> T + Send + 'static,
     ) -> Result<Option<T>> {
         let Some(job) = self.job(uri) else { return Ok(None) };
-        let Job { idx, rev, cached, inputs, rel, root } = job;
+        let Job { idx, analysis, rel, root } = job;
         let (analysis, out) = tokio::task::spawn_blocking(move || {
-            let a = cached.unwrap_or_else(|| Arc::new(Analysis::new(Arc::new(inputs.unwrap_or_default().snapshot()))));
-            let out = f(&a, &rel, &root);
+            let a = match analysis {
+                Ok(a) => (None, a),
+                Err(p) => (Some(p.revision()), p.analyse()),
+            };
+            let out = f(&a.1, &rel, &root);
             (a, out)
         })
         .await
@@ -60,8 +59,8 @@ impl Backend {
             log::error(format_args!("a request failed: {e}"));
             internal(format!("gitops-lsp failed on this request: {e}"))
         })?;
-        if let Some(r) = self.state.lock().roots.get(idx) {
-            r.host.store_analysis(rev, analysis);
+        if let (Some(r), (Some(rev), a)) = (self.state.lock().roots.get(idx), analysis) {
+            r.host.store_analysis(rev, a);
         }
         Ok(Some(out))
     }
@@ -71,23 +70,14 @@ impl Backend {
         &self,
         f: impl Fn(&Analysis, &Path) -> Vec<T> + Send + Sync + 'static,
     ) -> Result<Vec<T>> {
-        let jobs: Vec<(Option<Arc<Analysis>>, Option<crate::host::Inputs>, PathBuf)> = {
+        let jobs: Vec<_> = {
             let inner = self.state.lock();
-            inner
-                .roots
-                .iter()
-                .map(|r| {
-                    let cached = r.host.cached_analysis();
-                    let inputs = if cached.is_none() { Some(r.host.inputs().clone()) } else { None };
-                    (cached, inputs, r.path.clone())
-                })
-                .collect()
+            inner.roots.iter().map(|r| (r.host.pending(), r.path.clone())).collect()
         };
         tokio::task::spawn_blocking(move || {
             jobs.into_iter()
-                .flat_map(|(cached, inputs, root)| {
-                    let a = cached
-                        .unwrap_or_else(|| Arc::new(Analysis::new(Arc::new(inputs.unwrap_or_default().snapshot()))));
+                .flat_map(|(pending, root)| {
+                    let a = pending.unwrap_or_else(|p| p.analyse());
                     f(&a, &root)
                 })
                 .collect()
