@@ -22,11 +22,19 @@ pub struct StartOptions {
     pub capture_stderr: bool,
     /// Keep every message the server sends, as text, in `LspClient::transcript`.
     pub transcript: bool,
+    /// A command that runs the server (e.g. `["strace", "-f", "-o", LOG, "--"]`).
+    pub wrapper: Vec<String>,
 }
 
 impl Default for StartOptions {
     fn default() -> Self {
-        StartOptions { init_options: json!({}), args: Vec::new(), capture_stderr: false, transcript: false }
+        StartOptions {
+            init_options: json!({}),
+            args: Vec::new(),
+            capture_stderr: false,
+            transcript: false,
+            wrapper: Vec::new(),
+        }
     }
 }
 
@@ -72,9 +80,18 @@ impl LspClient {
     }
 
     pub fn start_opts(root: &Path, opts: StartOptions) -> LspClient {
-        let StartOptions { init_options, args, capture_stderr, transcript } = opts;
+        let StartOptions { init_options, args, capture_stderr, transcript, wrapper } = opts;
         let root = root.canonicalize().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gitops-lsp"))
+        let bin = env!("CARGO_BIN_EXE_gitops-lsp");
+        let mut cmd = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
+        let mut child = cmd
             .args(&args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -198,30 +198,46 @@ pub struct Trace {
     pub execs: Vec<String>,
 }
 
+/// The strace command line that traces what `assert_confined` checks, logging to `log`;
+/// the traced program and its arguments follow.
+pub fn strace_prefix(log: &Path) -> Vec<String> {
+    ["strace", "-f", "-qq", "-y", "-s", "4096", "-e", "trace=%file,%network,ftruncate,fchmod,fchown", "-o"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([log.to_string_lossy().into_owned(), "--".to_string()])
+        .collect()
+}
+
+/// Whether strace is installed and may trace here.
+pub fn strace_works() -> bool {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let prefix = strace_prefix(log.path());
+    let ok = Command::new(&prefix[0]).args(&prefix[1..]).arg("true").output().is_ok_and(|o| o.status.success());
+    ok && std::fs::read_to_string(log.path()).is_ok_and(|t| t.contains("execve("))
+}
+
+/// Reads a log written under `strace_prefix` (relative paths resolve against `cwd`).
+pub fn read_trace(log: &Path, cwd: &Path) -> Trace {
+    parse_trace(&std::fs::read_to_string(log).unwrap_or_default(), cwd)
+}
+
 /// Runs `gitops-lsp ARGS` under `strace -f` when strace is installed and allowed to trace;
 /// `None` otherwise (the caller skips its checks with a message).
 pub fn strace_run(args: &[&str], cwd: &Path) -> Option<(Run, Trace)> {
-    let log = tempfile::NamedTempFile::new().unwrap();
-    let mut cmd = Command::new("strace");
-    cmd.args(["-f", "-qq", "-y", "-s", "4096", "-e", "trace=%file,%network,ftruncate,fchmod,fchown", "-o"])
-        .arg(log.path())
-        .arg("--")
-        .arg(bin())
-        .args(args)
-        .env("NO_COLOR", "1")
-        .current_dir(cwd);
-    let Output { status, stdout, stderr } = cmd.output().ok()?;
-    let text = std::fs::read_to_string(log.path()).ok()?;
-    if !text.contains("execve(") {
-        eprintln!("strace could not trace (skipped): {}", String::from_utf8_lossy(&stderr));
+    if !strace_works() {
         return None;
     }
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let prefix = strace_prefix(log.path());
+    let mut cmd = Command::new(&prefix[0]);
+    cmd.args(&prefix[1..]).arg(bin()).args(args).env("NO_COLOR", "1").current_dir(cwd);
+    let Output { status, stdout, stderr } = cmd.output().ok()?;
     let run = Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     };
-    Some((run, parse_trace(&text, cwd)))
+    Some((run, read_trace(log.path(), cwd)))
 }
 
 fn parse_trace(text: &str, cwd: &Path) -> Trace {
@@ -319,4 +335,70 @@ pub fn assert_confined(t: &Trace, root: &Path) {
     assert!(t.writes.is_empty(), "changed the file system: {:#?}", t.writes);
     assert!(t.network.is_empty(), "used the network: {:#?}", t.network);
     assert_eq!(t.execs.len(), 1, "started a program: {:#?}", t.execs);
+}
+
+/// Copies a folder; symbolic links are copied as links (never followed).
+#[cfg(unix)]
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let (p, t) = (e.path(), to.join(e.file_name()));
+        let ft = e.file_type().unwrap();
+        if ft.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&p).unwrap(), &t).unwrap();
+        } else if ft.is_dir() {
+            copy_tree(&p, &t);
+        } else {
+            std::fs::copy(&p, &t).unwrap();
+        }
+    }
+}
+
+/// One entry of `tree_state`: kind, content (a link's target), modification time, mode.
+pub type EntryState = (&'static str, Vec<u8>, Option<std::time::SystemTime>, u32);
+
+/// Every entry below `root` (links not followed), with its content, mtime and mode.
+#[cfg(unix)]
+pub fn tree_state(root: &Path) -> std::collections::BTreeMap<PathBuf, EntryState> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            let rel = p.strip_prefix(root).unwrap().to_path_buf();
+            let mode = m.permissions().mode();
+            let mtime = m.modified().ok();
+            if m.file_type().is_symlink() {
+                let target = std::fs::read_link(&p).unwrap().to_string_lossy().into_owned().into_bytes();
+                out.insert(rel, ("link", target, mtime, mode));
+            } else if m.is_dir() {
+                out.insert(rel, ("dir", Vec::new(), mtime, mode));
+                stack.push(p);
+            } else {
+                out.insert(rel, ("file", std::fs::read(&p).unwrap(), mtime, mode));
+            }
+        }
+    }
+    out
+}
+
+/// `chmod -R a-w` (or `u+w` back), links left alone.
+#[cfg(unix)]
+pub fn set_read_only(root: &Path, read_only: bool) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let m = std::fs::symlink_metadata(&p).unwrap();
+        if m.file_type().is_symlink() {
+            continue;
+        }
+        let mode = m.permissions().mode();
+        let mode = if read_only { mode & !0o222 } else { mode | 0o200 };
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        if m.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
+        }
+    }
 }
