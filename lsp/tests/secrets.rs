@@ -218,6 +218,7 @@ fn the_server_never_shows_a_secret_value() {
             args: vec!["--log-level".into(), "debug".into()],
             capture_stderr: true,
             transcript: true,
+            ..Default::default()
         },
     );
     c.wait_indexed();
