@@ -72,13 +72,6 @@ fn forbidden() -> Vec<String> {
     v
 }
 
-#[track_caller]
-fn assert_clean(what: &str, text: &str) {
-    let mut leaks = Leaks::default();
-    leaks.check(what, text);
-    leaks.assert_none();
-}
-
 /// Every place a marker was seen (so one run reports them all).
 #[derive(Default)]
 struct Leaks(Vec<String>);
