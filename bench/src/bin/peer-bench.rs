@@ -27,8 +27,9 @@
 //!    on either occurrence of the key. The appended line leaves every other position unchanged.
 //! 4. Hover on `${VAR}` uses and on keys of the opened files (the peer answers only for open
 //!    documents), alternating, `--requests` of each.
-//! 5. Resident size of the server's process tree after the opens, at the end, and its peak; CPU
-//!    time of the whole session.
+//! 5. Resident size of the server's process tree when idle, after the opens, at the end, and
+//!    its peak; the server's CPU time until idle, for each phase, and for the whole session (wall
+//!    times stretch with the load of a shared machine, CPU times barely do).
 
 use clap::Parser;
 use gitops_lsp_bench::gen::{apps_for_objects, generate, Params};
