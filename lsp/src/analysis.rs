@@ -112,6 +112,40 @@ struct FileFacts {
 /// (Flux Kustomization, group, kind, namespace, name).
 type NameKey = (u32, String, String, String, String);
 
+/// A key with its hash computed beforehand (with the file's facts): the duplicate check
+/// hashes nothing, and compares keys only when hashes are equal.
+struct PreHashed<'k>(u64, &'k NameKey);
+
+impl std::hash::Hash for PreHashed<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64(self.0);
+    }
+}
+impl PartialEq for PreHashed<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0 && self.1 == other.1
+    }
+}
+impl Eq for PreHashed<'_> {}
+
+/// Passes a precomputed `u64` hash through.
+#[derive(Default)]
+struct U64Hasher(u64);
+
+impl std::hash::Hasher for U64Hasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 struct NameFact {
     key: NameKey,
     /// The key's hash, computed once per file.
@@ -903,24 +937,27 @@ impl ClusterCheck<'_> {
 
     fn helm_releases(&mut self) {
         let snap = self.snap;
-        let mut ids: Vec<NsName> = Vec::new();
-        let mut known: FxHashSet<&NsName> = FxHashSet::default();
-        let mut deps: Vec<Vec<(NsName, Loc)>> = Vec::new();
-        for &(pi, file) in &self.a.derived.merges[self.ci as usize].helm {
-            let Some(hr) = find(&self.a.facts(file).helm, self.ci, pi) else { continue };
-            if !known.insert(&hr.id) {
-                continue;
+        let a = self.a;
+        let ci = self.ci;
+        // Each HelmRelease once (the first placement of its id), with its file's dependsOn.
+        let mut ids: Vec<&NsName> = Vec::new();
+        let mut index: FxHashMap<&NsName, u32> = FxHashMap::default();
+        let mut deps: Vec<(FileIdx, &[(NsName, TextRange)])> = Vec::new();
+        for &(pi, file) in &a.derived.merges[ci as usize].helm {
+            let Some(hr) = find(&a.facts(file).helm, ci, pi) else { continue };
+            if let std::collections::hash_map::Entry::Vacant(v) = index.entry(&hr.id) {
+                v.insert(ids.len() as u32);
+                ids.push(&hr.id);
+                deps.push((file, &hr.depends_on));
             }
-            ids.push(hr.id.clone());
-            deps.push(hr.depends_on.iter().map(|(d, r)| (d.clone(), Loc { file, range: r.clone() })).collect());
         }
-        let index: FxHashMap<&NsName, u32> = ids.iter().enumerate().map(|(i, id)| (id, i as u32)).collect();
         let mut edges = Vec::new();
-        for (i, ds) in deps.iter().enumerate() {
+        for (i, (file, ds)) in deps.iter().enumerate() {
             let mut e = Vec::new();
-            for (d, at) in ds {
+            for (d, r) in ds.iter() {
+                let at = Loc { file: *file, range: r.clone() };
                 match index.get(d) {
-                    Some(&j) => e.push((j, Some(at.clone()))),
+                    Some(&j) => e.push((j, Some(at))),
                     None => {
                         let names: Vec<&str> =
                             ids.iter().filter(|x| x.namespace == d.namespace).map(|x| x.name.as_str()).collect();
@@ -930,7 +967,7 @@ impl ClusterCheck<'_> {
                             "HelmRelease {} depends on HelmRelease `{d}`, which this cluster does not have{hint}",
                             ids[i]
                         );
-                        self.push(diag_at(codes::DEPENDS_ON_UNKNOWN, snap, at, msg));
+                        self.push(diag_at(codes::DEPENDS_ON_UNKNOWN, snap, &at, msg));
                     }
                 }
             }
@@ -1018,14 +1055,18 @@ impl ClusterCheck<'_> {
         // By the key's hash (computed with the facts); equal hashes compare the keys. A name
         // set by kustomize `replacements` is not known here; the same file reached twice in
         // one build (two paths to it) is one object (see `Merges::names`).
-        let mut first: FxHashMap<u64, Vec<(&NameKey, Loc)>> = FxHashMap::default();
-        for &(pi, file) in &self.a.derived.merges[self.ci as usize].names {
+        let list = &self.a.derived.merges[self.ci as usize].names;
+        let mut first: std::collections::HashMap<PreHashed<'_>, Loc, std::hash::BuildHasherDefault<U64Hasher>> =
+            std::collections::HashMap::with_capacity_and_hasher(list.len(), Default::default());
+        for &(pi, file) in list {
             let Some(fact) = find(&self.a.facts(file).names, self.ci, pi) else { continue };
             let here = Loc { file, range: fact.at.clone() };
-            let same = first.entry(fact.hash).or_default();
-            match same.iter().find(|(k, _)| **k == fact.key) {
-                None => same.push((&fact.key, here)),
-                Some((_, prev)) => {
+            match first.entry(PreHashed(fact.hash, &fact.key)) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(here);
+                }
+                std::collections::hash_map::Entry::Occupied(prev) => {
+                    let prev = prev.get();
                     let key = &fact.key;
                     let pl = &c.placements[pi as usize];
                     let Placed::Object(l) = pl.obj else { continue };

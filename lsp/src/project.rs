@@ -332,6 +332,8 @@ impl Project {
             bindings_cache: FxHashMap::default(),
             layer_cache: FxHashMap::default(),
             content_deps: FxHashSet::default(),
+            source_cache: FxHashMap::default(),
+            namespaces: FxHashMap::default(),
         };
         let specs = discover_clusters(snap, &mut b);
         let mut clusters = Vec::new();
@@ -617,7 +619,14 @@ struct Builder<'s> {
     layer_cache: FxHashMap<String, Arc<FxHashMap<String, Binding>>>,
     /// See `Project::content_deps`.
     content_deps: FxHashSet<FileIdx>,
+    /// `source_of_object` of the objects read so far (every walk of every cluster reads it).
+    source_cache: SourceCache,
+    /// Namespace names, shared by the placements.
+    namespaces: FxHashMap<String, Arc<str>>,
 }
+
+/// What an object defines as a substitution source, if anything: (kind, name, keys).
+type SourceCache = FxHashMap<ObjLoc, Option<Arc<(String, String, Arc<SourceEntry>)>>>;
 
 /// (kind, name) -> the objects that define it: where, their own namespace, their keys.
 type RepoSources = FxHashMap<(String, String), Vec<(ObjLoc, Option<String>, SourceEntry)>>;
@@ -871,7 +880,7 @@ impl<'s> Builder<'s> {
         // Sources found late (a ConfigMap applied by a child) are visible to every
         // Kustomization at reconcile time: walk again with everything the cluster has.
         for _ in 0..3 {
-            let found = SourceIndex::collect(self.snap, &self.generated, &cluster);
+            let found = SourceIndex::collect(self.snap, &self.generated, &cluster, &mut self.source_cache);
             if found.keys == sources.keys {
                 break;
             }
@@ -961,16 +970,23 @@ impl<'s> Builder<'s> {
                     _ => Arc::new(Vec::new()),
                 }
             };
+            let target_ns: Option<Arc<str>> = ks.target_namespace.as_deref().map(Arc::from);
             for inst in insts.iter() {
-                let namespace =
-                    ks.target_namespace.as_deref().map(Arc::from).or_else(|| inst.namespace.clone()).or_else(|| {
-                        match inst.obj {
-                            Placed::Object(l) => {
-                                snap.file(l.file).objects[l.obj as usize].namespace.as_deref().map(Arc::from)
-                            }
-                            Placed::Generated(g) => self.generated[g as usize].namespace.as_deref().map(Arc::from),
+                let namespace = target_ns.clone().or_else(|| inst.namespace.clone()).or_else(|| {
+                    let own = match inst.obj {
+                        Placed::Object(l) => snap.file(l.file).objects[l.obj as usize].namespace.as_deref(),
+                        Placed::Generated(g) => self.generated[g as usize].namespace.as_deref(),
+                    }?;
+                    // One allocation per namespace name, not per placement.
+                    Some(match self.namespaces.get(own) {
+                        Some(n) => n.clone(),
+                        None => {
+                            let n: Arc<str> = Arc::from(own);
+                            self.namespaces.insert(own.to_string(), n.clone());
+                            n
                         }
-                    });
+                    })
+                });
                 cluster.placements.push(Placement {
                     obj: inst.obj,
                     ks: ks_idx,
@@ -1397,16 +1413,20 @@ impl SourceIndex {
             .or_else(|| self.entries.get(&(kind.to_string(), String::new(), name.to_string())))
     }
 
-    fn collect(snap: &Snapshot, generated: &[GeneratedObj], cluster: &Cluster) -> SourceIndex {
+    fn collect(snap: &Snapshot, generated: &[GeneratedObj], cluster: &Cluster, cache: &mut SourceCache) -> SourceIndex {
         let mut idx = SourceIndex::default();
         for pl in &cluster.placements {
-            let ns = pl.namespace.as_deref().unwrap_or("").to_string();
             let found = match pl.obj {
                 Placed::Object(l) => {
-                    let f = snap.file(l.file);
-                    let o = &f.objects[l.obj as usize];
-                    source_of_object(f, l.file, o)
-                        .map(|(kind, name, e)| (kind, format!("{}{name}{}", pl.name_prefix, pl.name_suffix), e))
+                    let s = cache.entry(l).or_insert_with(|| {
+                        let f = snap.file(l.file);
+                        source_of_object(f, l.file, &f.objects[l.obj as usize])
+                            .map(|(kind, name, e)| Arc::new((kind, name, Arc::new(e))))
+                    });
+                    s.as_ref().map(|s| {
+                        let (kind, name, e) = &**s;
+                        (kind.clone(), format!("{}{name}{}", pl.name_prefix, pl.name_suffix), e.clone())
+                    })
                 }
                 Placed::Generated(g) => {
                     let g = &generated[g as usize];
@@ -1420,14 +1440,14 @@ impl SourceIndex {
                     Some((
                         (if g.secret { "Secret" } else { "ConfigMap" }).to_string(),
                         g.name.clone(),
-                        SourceEntry { vars, opaque: g.opaque, at: Some(g.at.clone()), sops: false },
+                        Arc::new(SourceEntry { vars, opaque: g.opaque, at: Some(g.at.clone()), sops: false }),
                     ))
                 }
             };
             if let Some((kind, name, e)) = found {
-                let key = (kind, ns.clone(), name);
+                let key = (kind, pl.namespace.as_deref().unwrap_or("").to_string(), name);
                 idx.keys.insert(key.clone());
-                idx.entries.entry(key).or_insert_with(|| Arc::new(e));
+                idx.entries.entry(key).or_insert(e);
             }
         }
         idx

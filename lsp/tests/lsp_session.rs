@@ -191,3 +191,29 @@ fn version_and_help_flags() {
     let r = run(&["--help"], None);
     assert!(r.stdout.contains("check") && r.stdout.contains("serve"), "{}", r.stdout);
 }
+
+/// An edit that changes what other files show (a substitution source: the project changes)
+/// asks the editor for new semantic tokens and inlay hints; an edit of a value inside one
+/// file (the project is kept) does not, since the editor re-asks for that file anyway.
+#[test]
+fn refreshes_follow_project_changes_only() {
+    let repo = mini_repo(&[]);
+    let mut c = LspClient::start(repo.path());
+    c.wait_indexed();
+    c.open("kubernetes/apps/app/configmap.yaml");
+    c.open("kubernetes/clusters/dev/cluster-settings.yaml");
+    c.settle(Duration::from_millis(300));
+    let count = |c: &LspClient| c.server_requests.iter().filter(|m| *m == "workspace/semanticTokens/refresh").count();
+    let before = count(&c);
+    // `name: "${APP_NAME}"` -> `name: "${APP_NAME} x"`: a value in a leaf file.
+    c.edit("kubernetes/apps/app/configmap.yaml", (6, 20), (6, 20), " x");
+    c.settle(Duration::from_millis(400));
+    assert_eq!(count(&c), before, "a leaf edit keeps the project: no refresh");
+    // Rename the key the app reads: the source changed.
+    c.edit("kubernetes/clusters/dev/cluster-settings.yaml", (6, 2), (6, 5), "APX");
+    c.wait_until("semantic tokens refresh", |c| count(c) > before);
+    c.wait_until("inlay hint refresh", |c| c.server_requests.iter().any(|m| m == "workspace/inlayHint/refresh"));
+    c.wait_until("undefined-variable", |c| {
+        c.codes("kubernetes/apps/app/configmap.yaml").iter().any(|x| x == "undefined-variable")
+    });
+}

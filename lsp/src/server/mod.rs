@@ -43,6 +43,9 @@ pub(crate) struct Inner {
     pub inlay_hints: bool,
     /// Diagnostics last published, per URI (to clear fixed ones and skip unchanged ones).
     pub published: HashMap<Uri, Vec<Diagnostic>>,
+    /// The client asks again for semantic tokens / inlay hints when told to (capabilities).
+    pub refresh_semantic_tokens: bool,
+    pub refresh_inlay_hints: bool,
 }
 
 pub(crate) struct State {
@@ -76,6 +79,8 @@ pub async fn run() {
             focus_cluster: None,
             inlay_hints: true,
             published: HashMap::new(),
+            refresh_semantic_tokens: false,
+            refresh_inlay_hints: false,
         };
         Backend {
             client,
@@ -194,10 +199,18 @@ impl Backend {
 
     async fn register_watchers(&self) {
         let opts = DidChangeWatchedFilesRegistrationOptions {
-            watchers: ["**/*.yaml", "**/*.yml", "**/*.env", "**/.gitops-lsp.toml", "**/kustomization.yaml"]
-                .iter()
-                .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String(g.to_string()), kind: None })
-                .collect(),
+            // `.json`: schema files in the folders `.gitops-lsp.toml` names.
+            watchers: [
+                "**/*.yaml",
+                "**/*.yml",
+                "**/*.env",
+                "**/*.json",
+                "**/.gitops-lsp.toml",
+                "**/kustomization.yaml",
+            ]
+            .iter()
+            .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String(g.to_string()), kind: None })
+            .collect(),
         };
         let reg = Registration {
             id: "gitops-lsp-watch".into(),
@@ -223,9 +236,17 @@ impl Backend {
             }
             vec![Change::Removed(rel)]
         } else if path.is_dir() {
-            read_dir_changes(&root_path, &path)
+            let config = inner.roots[idx].host.inputs().config_text.clone();
+            read_dir_changes(&root_path, &path, config.as_deref())
         } else if rel.as_str() == crate::config::FILE_NAME {
-            vec![Change::Config(std::fs::read_to_string(&path).ok().map(Arc::from))]
+            // Never through a link out of the repository; then the schema folders it names.
+            let root = root_path.canonicalize().unwrap_or(root_path);
+            let text: Option<Arc<str>> = workspace::read_config(&root).ok().flatten().map(Arc::from);
+            let mut vfs = crate::files::Vfs::default();
+            workspace::read_schema_folders(&root, &workspace::schema_dirs_of(text.as_deref()), &mut vfs);
+            let mut changes = vec![Change::Config(text)];
+            changes.extend(vfs_changes(vfs));
+            changes
         } else {
             let mut vfs = crate::files::Vfs::default();
             workspace::read_into(&mut vfs, rel.clone(), &path);
@@ -250,10 +271,19 @@ fn vfs_changes(vfs: crate::files::Vfs) -> Vec<Change> {
     changes
 }
 
-/// A folder appeared (a checkout): read everything below it.
-fn read_dir_changes(root: &Path, dir: &Path) -> Vec<Change> {
+/// A folder appeared (a checkout): read everything below it (never a folder reached through
+/// a link out of the repository), with the root's schema folders below it.
+fn read_dir_changes(root: &Path, dir: &Path, config: Option<&str>) -> Vec<Change> {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    if !dir.canonicalize().is_ok_and(|d| d.starts_with(&root)) {
+        return Vec::new();
+    }
     let Ok(loaded) = workspace::load(dir) else { return Vec::new() };
-    let Some(prefix) = workspace::relative(root, &loaded.root) else { return Vec::new() };
+    let Some(prefix) = workspace::relative(&root, &loaded.root) else { return Vec::new() };
+    let schema_dirs: Vec<RelPath> = workspace::schema_dirs_of(config)
+        .into_iter()
+        .filter(|d| d.starts_with(&prefix) || prefix.starts_with(d))
+        .collect();
     let rebase = |p: RelPath| prefix.join(p.as_str()).unwrap_or(p);
     let mut vfs = crate::files::Vfs::default();
     for (p, t) in loaded.vfs.texts {
@@ -261,6 +291,7 @@ fn read_dir_changes(root: &Path, dir: &Path) -> Vec<Change> {
     }
     vfs.other_files = loaded.vfs.other_files.into_iter().map(rebase).collect();
     vfs.unreadable = loaded.vfs.unreadable.into_iter().map(|(p, u)| (rebase(p), u)).collect();
+    workspace::read_schema_folders(&root, &schema_dirs, &mut vfs);
     vfs_changes(vfs)
 }
 
@@ -274,6 +305,9 @@ type Job =
 /// that arrive while an analysis runs are taken together by the next one, and an edit that
 /// keeps the project costs only its own file (`Analysis::update`).
 async fn diagnostics_loop(client: Client, state: Arc<State>, mut rx: watch::Receiver<u64>) {
+    // The project each root's last analysis had: when it changes, what other open files show
+    // (semantic tokens, inlay hints) may have changed too.
+    let mut projects: HashMap<usize, std::sync::Weak<crate::project::Project>> = HashMap::new();
     loop {
         if rx.changed().await.is_err() {
             return;
@@ -361,6 +395,29 @@ async fn diagnostics_loop(client: Client, state: Arc<State>, mut rx: watch::Rece
         for (uri, diags, version) in to_publish {
             client.publish_diagnostics(uri, diags, version).await;
         }
+        let mut project_changed = false;
+        for (i, _, analysis, ..) in &computed {
+            let now = Arc::downgrade(&analysis.project);
+            if projects.insert(*i, now.clone()).is_none_or(|before| !before.ptr_eq(&now)) {
+                project_changed = true;
+            }
+        }
+        if project_changed {
+            let (tokens, hints) = {
+                let inner = state.lock();
+                (inner.refresh_semantic_tokens, inner.refresh_inlay_hints)
+            };
+            // Not awaited here: the loop never waits on the client.
+            let client = client.clone();
+            tokio::spawn(async move {
+                if tokens {
+                    let _ = client.semantic_tokens_refresh().await;
+                }
+                if hints {
+                    let _ = client.inlay_hint_refresh().await;
+                }
+            });
+        }
         // After publishing: warm the editor-feature index (shared while the project is kept,
         // so an edit inside a file costs nothing here) and give freed memory back.
         let analyses: Vec<_> = computed.into_iter().map(|c| c.2).collect();
@@ -388,6 +445,14 @@ impl LanguageServer for Backend {
             if let Some(p) = params.root_uri.as_ref().and_then(|u| u.to_file_path().map(|p| p.into_owned())) {
                 folders.push(p);
             }
+        }
+        {
+            let ws = params.capabilities.workspace.as_ref();
+            let mut inner = self.state.lock();
+            inner.refresh_semantic_tokens =
+                ws.and_then(|w| w.semantic_tokens.as_ref()).and_then(|s| s.refresh_support).unwrap_or(false);
+            inner.refresh_inlay_hints =
+                ws.and_then(|w| w.inlay_hint.as_ref()).and_then(|s| s.refresh_support).unwrap_or(false);
         }
         if let Some(opts) = &params.initialization_options {
             apply_settings(&mut self.state.lock(), opts);

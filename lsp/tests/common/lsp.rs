@@ -170,7 +170,12 @@ impl LspClient {
                 "initializationOptions": init_options,
                 "capabilities": {
                     "window": {"workDoneProgress": true},
-                    "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}, "workspaceFolders": true},
+                    "workspace": {
+                        "didChangeWatchedFiles": {"dynamicRegistration": true},
+                        "workspaceFolders": true,
+                        "semanticTokens": {"refreshSupport": true},
+                        "inlayHint": {"refreshSupport": true}
+                    },
                     "textDocument": {"publishDiagnostics": {"versionSupport": true}}
                 }
             }),
