@@ -260,6 +260,17 @@ impl Analysis {
                 format!("kustomization includes itself: {}; remove the entry that closes the loop", chain.join(" -> ")),
             ));
         }
+        for loc in &self.project.too_deep {
+            out.push(diag_at(
+                codes::INCLUDE_TOO_DEEP,
+                snap,
+                loc,
+                format!(
+                    "this entry makes a chain of more than {} kustomizations including each other; what it includes is not analysed",
+                    crate::project::MAX_INCLUDE_DEPTH
+                ),
+            ));
+        }
         for (ci, c) in self.project.clusters.iter().enumerate() {
             ClusterCheck { a: self, snap, project: &self.project, ci: ci as u32, cluster: c, out: &mut out }.run();
         }

@@ -59,6 +59,7 @@ pub mod codes {
         DUPLICATE_OBJECT = "duplicate-object", Error, "The same group, kind, namespace and name twice in one Flux Kustomization's build.";
         PATH_OUTSIDE_REPO = "path-outside-repo", Error, "A path that leaves the repository; it is never read.";
         INCLUDE_CYCLE = "include-cycle", Error, "A kustomization includes itself, directly or through others.";
+        INCLUDE_TOO_DEEP = "include-too-deep", Warning, "A chain of kustomizations including each other deeper than 256 levels; what lies deeper is not analysed.";
         REMOTE_RESOURCE = "remote-resource", Information, "A remote resource (URL); recorded, never fetched.";
         INVALID_IP = "invalid-ip", Error, "An address (pool start/stop, requested LoadBalancer IP, Gateway address, BGP peer) that is not an IP address after substitution, or a range whose start is after its stop.";
         INVALID_CIDR = "invalid-cidr", Error, "A CIDR (pool block, pod CIDR, native-routing CIDR) that does not parse after substitution, or has host bits set.";

@@ -292,6 +292,9 @@ pub struct Project {
     /// kustomization files and the kinds of `is_structural`, an edit elsewhere cannot
     /// change the project (see `Analysis::update`).
     pub content_deps: FxHashSet<FileIdx>,
+    /// Entries where a kustomize include chain goes deeper than `MAX_INCLUDE_DEPTH`: what
+    /// lies below is not read.
+    pub too_deep: Vec<Loc>,
 }
 
 /// The name of the Secret an object makes, when it is not its own (an ExternalSecret's
@@ -316,7 +319,7 @@ pub fn is_structural(o: &Object) -> bool {
 }
 
 const MAX_KS_PER_CLUSTER: usize = 100_000;
-const MAX_INCLUDE_DEPTH: usize = 256;
+pub const MAX_INCLUDE_DEPTH: usize = 256;
 
 impl Project {
     pub fn build(snap: &Snapshot) -> Project {
@@ -332,6 +335,7 @@ impl Project {
             bindings_cache: FxHashMap::default(),
             layer_cache: FxHashMap::default(),
             content_deps: FxHashSet::default(),
+            too_deep: Vec::new(),
             source_cache: FxHashMap::default(),
             namespaces: FxHashMap::default(),
         };
@@ -363,7 +367,10 @@ impl Project {
         let mut include_cycles = b.include_cycles;
         include_cycles.sort_by_key(|c| (c.0.file, c.0.range.start));
         include_cycles.dedup_by(|a, b| a.0 == b.0);
-        Project { clusters, generated: b.generated, include_cycles, content_deps: b.content_deps }
+        let mut too_deep = b.too_deep;
+        too_deep.sort_by_key(|l| (l.file, l.range.start));
+        too_deep.dedup();
+        Project { clusters, generated: b.generated, include_cycles, content_deps: b.content_deps, too_deep }
     }
 
     pub fn cluster(&self, name: &str) -> Option<&Cluster> {
@@ -619,6 +626,8 @@ struct Builder<'s> {
     layer_cache: FxHashMap<String, Arc<FxHashMap<String, Binding>>>,
     /// See `Project::content_deps`.
     content_deps: FxHashSet<FileIdx>,
+    /// See `Project::too_deep`.
+    too_deep: Vec<Loc>,
     /// `source_of_object` of the objects read so far (every walk of every cluster reads it).
     source_cache: SourceCache,
     /// Namespace names, shared by the placements.
@@ -713,6 +722,10 @@ impl<'s> Builder<'s> {
                     let mut chain: Vec<RelPath> = stack.clone();
                     chain.push(p.clone());
                     self.include_cycles.push((Loc { file: kfi, range: entry.range.clone() }, chain));
+                    continue;
+                }
+                if stack.len() >= MAX_INCLUDE_DEPTH {
+                    self.too_deep.push(Loc { file: kfi, range: entry.range.clone() });
                     continue;
                 }
                 out.extend(self.kustomize_build(&p, stack).iter().cloned());
