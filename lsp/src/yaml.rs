@@ -746,8 +746,16 @@ fn decode_block(raw: &str, parent_indent: usize) -> (String, ScalarStyle) {
     let indent = explicit.map(|d| parent_indent + d).unwrap_or_else(|| {
         lines.iter().find(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start_matches(' ').len()).unwrap_or(0)
     });
-    let mut content: Vec<&str> =
-        lines.iter().map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start_matches(' ') }).collect();
+    // Remove up to `indent` leading spaces (a line indented less than the block, which
+    // tree-sitter can leave inside the scalar's range, loses only its spaces: cutting it at
+    // `indent` bytes could split a character).
+    let mut content: Vec<&str> = lines
+        .iter()
+        .map(|l| {
+            let spaces = l.len() - l.trim_start_matches(' ').len();
+            &l[spaces.min(indent)..]
+        })
+        .collect();
     // tree-sitter's range may stop before the final newline; trailing empty lines are chomped below.
     while content.last().is_some_and(|l| l.is_empty()) {
         content.pop();
@@ -840,6 +848,18 @@ mod tests {
 
     fn root(text: &str) -> Node {
         parse(text).documents.into_iter().next().unwrap().root.unwrap()
+    }
+
+    /// Found by fuzzing (fuzz/README.md): a block scalar with an indentation indicator whose
+    /// range holds a line indented less than the indicator says, starting with a multi-byte
+    /// character, was cut inside that character.
+    #[test]
+    fn block_scalar_line_indented_less_than_its_indicator() {
+        let (v, _) = decode_block(">+1\n\u{38c}:\n      cpu: 500m\n", 0);
+        assert_eq!(v, "\u{38c}:\n     cpu: 500m\n");
+        let (v, _) = decode_block("|2\n  a\n \u{e9}\n   b\n", 0);
+        assert_eq!(v, "a\n\u{e9}\n b\n");
+        parse(">+1\n\u{38c}:\n      cpu: 500m\n   ");
     }
 
     #[test]
