@@ -97,9 +97,10 @@ struct Args {
 
 /// The server's CPU time must not move for this long for it to count as idle.
 const IDLE_QUIET: Duration = Duration::from_millis(300);
-/// gitops-lsp waits this long after the last change before it analyses (`DEBOUNCE` in
-/// lsp/src/server/mod.rs).
-const OURS_DELAY: Duration = Duration::from_millis(40);
+/// gitops-lsp waits this long after the last change before it analyses: no time (it has no
+/// debounce timer since the incremental analysis; changes that arrive during an analysis are
+/// taken together by the next one).
+const OURS_DELAY: Duration = Duration::from_millis(0);
 /// yaml-language-server validates a document this long after it opens or changes
 /// (`validationDelayMs` in its `SettingsState`, out/server/src/yamlSettings.js; no setting
 /// changes it).

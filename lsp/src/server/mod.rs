@@ -1,7 +1,7 @@
 //! The language server: tower-lsp-server glue over `AnalysisHost`.
 //!
 //! Owns: the LSP lifecycle, workspace roots, open documents (ropey text + tree-sitter tree,
-//! re-parsed incrementally), file watching, the diagnostics loop (debounced, versioned,
+//! re-parsed incrementally), file watching, the diagnostics loop (incremental, versioned,
 //! diffed), and conversion between LSP and core types. No analysis rule lives here.
 //!
 //! Concurrency (tower-lsp-server runs handlers concurrently): every text change is applied
