@@ -217,3 +217,32 @@ fn refreshes_follow_project_changes_only() {
         c.codes("kubernetes/apps/app/configmap.yaml").iter().any(|x| x == "undefined-variable")
     });
 }
+
+/// With many variables, completion sends labels and one-line details at once and each
+/// documentation on `completionItem/resolve` (value per cluster and its source).
+#[test]
+fn completion_resolves_variable_documentation_lazily() {
+    let mut settings =
+        String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  APP_NAME: \"hello\"\n");
+    for i in 0..80 {
+        settings.push_str(&format!("  LB_IP_APP{i}: \"10.0.0.{i}\"\n"));
+    }
+    let repo = mini_repo(&[("kubernetes/clusters/dev/cluster-settings.yaml", settings.as_bytes())]);
+    let mut c = LspClient::start(repo.path());
+    c.wait_indexed();
+    let rel = "kubernetes/apps/app/configmap.yaml";
+    c.open(rel);
+    // `  name: "${APP_NAME}"`: complete right after `${`.
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": c.uri(rel)}, "position": {"line": 6, "character": 11}}),
+    );
+    let items = r["items"].as_array().unwrap();
+    let item = items.iter().find(|i| i["label"] == "LB_IP_APP7").expect("LB_IP_APP7 offered");
+    assert!(item["documentation"].is_null(), "documentation left for resolve: {item}");
+    assert_eq!(item["detail"], "dev: 10.0.0.7", "{item}");
+    let resolved = c.request("completionItem/resolve", item.clone());
+    let doc = resolved["documentation"]["value"].as_str().unwrap_or_default();
+    assert!(doc.contains("10.0.0.7") && doc.contains("cluster-settings"), "{resolved}");
+    assert_eq!(resolved["label"], "LB_IP_APP7");
+}

@@ -92,27 +92,14 @@ fn variables(a: &Analysis, idx: &Index, fi: FileIdx, offset: usize, start: usize
         }
     }
     let replace = start..word_end;
+    // Many variables (a settings file with an address per app): documentation on resolve.
+    let lazy = vars.len() > LAZY_DOCS;
     vars.into_iter()
         .map(|(name, per)| {
             let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
-            let mut doc = String::new();
             for &ci in &clusters {
                 let cname = a.project.clusters[ci as usize].name.as_str();
-                let shown = match per.get(&ci) {
-                    Some((v, from)) => {
-                        let shown_doc = match v {
-                            Value::Known(s) => md_code(s),
-                            Value::Secret => "hidden (Secret)".into(),
-                            Value::Unknown => "unknown".into(),
-                        };
-                        let _ = writeln!(doc, "- {cname}: {shown_doc} ({})", md_escape(from));
-                        value_short(v)
-                    }
-                    None => {
-                        let _ = writeln!(doc, "- {cname}: unset");
-                        "unset".to_string()
-                    }
-                };
+                let shown = per.get(&ci).map_or_else(|| "unset".to_string(), |(v, _)| value_short(v));
                 match groups.iter_mut().find(|(v, _)| *v == shown) {
                     Some((_, cs)) => cs.push(cname),
                     None => groups.push((shown, vec![cname])),
@@ -123,13 +110,56 @@ fn variables(a: &Analysis, idx: &Index, fi: FileIdx, offset: usize, start: usize
                 label: name.to_string(),
                 kind: CompletionKind::Variable,
                 detail: Some(detail),
-                documentation: Some(doc),
+                documentation: if lazy { None } else { Some(variable_doc_of(a, &clusters, &per)) },
                 insert_text: close.then(|| format!("{name}}}")),
                 replace: replace.clone(),
                 sort: None,
             }
         })
         .collect()
+}
+
+/// Above this many variables, completion leaves their documentation to `variable_doc`
+/// (`completionItem/resolve`).
+pub const LAZY_DOCS: usize = 50;
+
+/// The markdown documentation of one variable: its value per cluster and where it comes from.
+fn variable_doc_of(a: &Analysis, clusters: &[u32], per: &BTreeMap<u32, (&Value, &str)>) -> String {
+    let mut doc = String::new();
+    for &ci in clusters {
+        let cname = a.project.clusters[ci as usize].name.as_str();
+        match per.get(&ci) {
+            Some((v, from)) => {
+                let shown_doc = match v {
+                    Value::Known(s) => md_code(s),
+                    Value::Secret => "hidden (Secret)".into(),
+                    Value::Unknown => "unknown".into(),
+                };
+                let _ = writeln!(doc, "- {cname}: {shown_doc} ({})", md_escape(from));
+            }
+            None => {
+                let _ = writeln!(doc, "- {cname}: unset");
+            }
+        }
+    }
+    doc
+}
+
+/// The documentation of the variable `name` as completed at `offset` of `file` (what
+/// `completion` leaves out when it offers many variables).
+pub fn variable_doc(a: &Analysis, file: &RelPath, offset: usize, name: &str) -> Option<String> {
+    let fi = a.snapshot.file_idx(file)?;
+    let idx = Index::of(a);
+    let scopes = scopes(a, &idx, fi, offset);
+    let clusters = clusters_of(&scopes);
+    let mut per: BTreeMap<u32, (&Value, &str)> = BTreeMap::new();
+    for &(ci, ki) in &scopes {
+        let b = &a.project.clusters[ci as usize].kss[ki as usize].bindings;
+        if let (true, Some(bd)) = (b.enabled, b.vars.get(name)) {
+            per.entry(ci).or_insert((&bd.value, bd.from.as_str()));
+        }
+    }
+    Some(variable_doc_of(a, &clusters, &per))
 }
 
 /// The (cluster, Flux Kustomization) pairs whose view of this position matters: those that

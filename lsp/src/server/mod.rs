@@ -493,6 +493,7 @@ impl LanguageServer for Backend {
                 })),
                 completion_provider: Some(CompletionOptions {
                     trigger_characters: Some(vec!["{".into(), "/".into(), ".".into()]),
+                    resolve_provider: Some(true),
                     ..Default::default()
                 }),
                 document_symbol_provider: Some(OneOf::Left(true)),
@@ -645,6 +646,9 @@ impl LanguageServer for Backend {
     }
     async fn inlay_hint(&self, p: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
         self.inlay_hint_impl(p).await
+    }
+    async fn completion_resolve(&self, item: CompletionItem) -> Result<CompletionItem> {
+        self.completion_resolve_impl(item).await
     }
     async fn code_lens(&self, p: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
         self.code_lens_impl(p).await

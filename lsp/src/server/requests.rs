@@ -237,6 +237,7 @@ impl Backend {
     pub(super) async fn completion_impl(&self, p: CompletionParams) -> Result<Option<CompletionResponse>> {
         let pos = p.text_document_position.position;
         let uri = p.text_document_position.text_document.uri;
+        let uri_str = uri.to_string();
         Ok(self
             .query(&uri, move |a, rel, _| {
                 let off = at(a, rel, pos)?;
@@ -244,7 +245,11 @@ impl Backend {
                     .into_iter()
                     .map(|c| {
                         let range = file_range(a, rel, &c.replace);
+                        // A variable's documentation left for completionItem/resolve.
+                        let data = (c.kind == ide::CompletionKind::Variable && c.documentation.is_none())
+                            .then(|| serde_json::json!({"uri": uri_str, "position": pos}));
                         CompletionItem {
+                            data,
                             label: c.label.clone(),
                             kind: Some(completion_kind(c.kind)),
                             detail: c.detail,
@@ -265,6 +270,25 @@ impl Backend {
             })
             .await?
             .flatten())
+    }
+
+    /// The documentation of a variable that `completion` left out (see `ide::complete::LAZY_DOCS`).
+    pub(super) async fn completion_resolve_impl(&self, mut item: CompletionItem) -> Result<CompletionItem> {
+        let Some(data) = item.data.clone() else { return Ok(item) };
+        let (Some(uri), Some(pos)) = (
+            data.get("uri").and_then(|u| u.as_str()).and_then(|u| u.parse::<Uri>().ok()),
+            data.get("position").and_then(|p| serde_json::from_value::<Position>(p.clone()).ok()),
+        ) else {
+            return Ok(item);
+        };
+        let name = item.label.clone();
+        let doc =
+            self.query(&uri, move |a, rel, _| ide::complete::variable_doc(a, rel, at(a, rel, pos)?, &name)).await?;
+        if let Some(Some(d)) = doc {
+            item.documentation =
+                Some(Documentation::MarkupContent(MarkupContent { kind: MarkupKind::Markdown, value: d }));
+        }
+        Ok(item)
     }
 
     pub(super) async fn document_symbol_impl(&self, p: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
