@@ -30,7 +30,8 @@ struct Parsed {
 type Kinds = Arc<Parsed>;
 
 /// Parsed schema files, by path, valid while their text is alive.
-static CACHE: Mutex<Option<FxHashMap<RelPath, (Weak<str>, Kinds)>>> = Mutex::new(None);
+type Cache = FxHashMap<RelPath, (Weak<str>, Kinds)>;
+static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
 
 fn cached(path: &RelPath, text: &Arc<str>, build: impl FnOnce() -> Result<Vec<KindSchema>, JsonError>) -> Kinds {
     {

@@ -442,7 +442,7 @@ impl<'a> Schemas<'a> {
             other = Some(k);
         }
         match self.catalog.lookup(api_version, kind) {
-            Lookup::Unknown => other.map_or(Lookup::Unknown, |k| Lookup::OtherVersion(&**k)),
+            Lookup::Unknown => other.map_or(Lookup::Unknown, |k| Lookup::OtherVersion(k)),
             l => l,
         }
     }
