@@ -25,6 +25,17 @@ pub struct Analysis {
     /// Addresses, pools and ASNs per cluster, computed on first use (diagnostics, hover,
     /// completion and `ipam` share it).
     network: OnceLock<Arc<Vec<crate::network::ClusterNet>>>,
+    /// The diagnostics of the cluster-wide merges (duplicates, HelmRelease graphs).
+    merged: OnceLock<Arc<Vec<Diagnostic>>>,
+    /// From `update`: the previous merges and the changed files' previous memos. When those
+    /// files give the merges the same facts and no merged diagnostic points into them, the
+    /// previous result stands (a value edit in a leaf file).
+    prev_merge: std::sync::Mutex<Option<PrevMerge>>,
+}
+
+struct PrevMerge {
+    merged: Arc<Vec<Diagnostic>>,
+    changed: Vec<(FileIdx, Arc<FileMemo>)>,
 }
 
 /// Indexes that depend on the project alone.
@@ -168,7 +179,15 @@ impl Analysis {
         let project = Project::build(&snapshot);
         let derived = Derived::new(&snapshot, &project);
         let memo = (0..snapshot.files.len()).map(|_| Arc::default()).collect();
-        Analysis { snapshot, project: Arc::new(project), derived: Arc::new(derived), memo, network: OnceLock::new() }
+        Analysis {
+            snapshot,
+            project: Arc::new(project),
+            derived: Arc::new(derived),
+            memo,
+            network: OnceLock::new(),
+            merged: OnceLock::new(),
+            prev_merge: std::sync::Mutex::new(None),
+        }
     }
 
     /// Analyses `snapshot`, reusing what `prev` computed where the edit between them allows:
@@ -178,15 +197,19 @@ impl Analysis {
     pub fn update(prev: &Analysis, snapshot: Arc<Snapshot>) -> Analysis {
         let Some(changed) = structure_kept(prev, &snapshot) else { return Analysis::new(snapshot) };
         let mut memo = prev.memo.clone();
-        for fi in changed {
-            memo[fi as usize] = Arc::default();
+        let mut old = Vec::new();
+        for &fi in &changed {
+            old.push((fi, std::mem::take(&mut memo[fi as usize])));
         }
+        let prev_merge = prev.merged.get().map(|m| PrevMerge { merged: m.clone(), changed: old });
         Analysis {
             snapshot,
             project: prev.project.clone(),
             derived: prev.derived.clone(),
             memo,
             network: OnceLock::new(),
+            merged: OnceLock::new(),
+            prev_merge: std::sync::Mutex::new(prev_merge),
         }
     }
 
@@ -198,14 +221,48 @@ impl Analysis {
     /// Every diagnostic of the repository, sorted by file and position, one per cause (the
     /// clusters it affects merged).
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
-        let snap = &*self.snapshot;
         self.fill_memos();
         let mut out: Vec<Diagnostic> = Vec::new();
         for m in &self.memo {
             out.extend(m.diagnostics.get().into_iter().flatten().cloned());
         }
         out.extend(self.derived.diagnostics.get_or_init(|| self.project_diagnostics()).iter().cloned());
-        // The merges of per-file facts, one cluster per task, on all cores.
+        out.extend(self.merged.get_or_init(|| self.cluster_merges()).iter().cloned());
+        // Addresses, pools, ASNs and ClusterMesh identities, per cluster and across clusters.
+        out.extend(crate::network::diagnostics(self));
+        merge_and_sort(out)
+    }
+
+    /// The cluster-wide merges of per-file facts: the previous result when the edit cannot
+    /// change it, else one cluster per task on all cores (with the network facts beside).
+    fn cluster_merges(&self) -> Arc<Vec<Diagnostic>> {
+        let prev = self.prev_merge.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(p) = prev {
+            let snap = &*self.snapshot;
+            let same_facts = p.changed.iter().all(|(fi, old)| {
+                let (Some(old), new) = (old.facts.get(), self.facts(*fi)) else { return false };
+                old.names.len() == new.names.len()
+                    && old.names.iter().zip(&new.names).all(|(a, b)| a.0 == b.0 && a.1 == b.1 && a.2.key == b.2.key)
+                    && old.helm.len() == new.helm.len()
+                    && old.helm.iter().zip(&new.helm).all(|(a, b)| {
+                        a.0 == b.0
+                            && a.1 == b.1
+                            && a.2.id == b.2.id
+                            && a.2.depends_on.len() == b.2.depends_on.len()
+                            && a.2.depends_on.iter().zip(&b.2.depends_on).all(|(x, y)| x.0 == y.0)
+                    })
+            });
+            let touches = |d: &Diagnostic| {
+                p.changed.iter().any(|(fi, _)| {
+                    let path = &snap.file(*fi).path;
+                    d.file == *path || d.related.iter().any(|r| r.file == *path)
+                })
+            };
+            if same_facts && !p.merged.iter().any(touches) {
+                return p.merged;
+            }
+        }
+        let snap = &*self.snapshot;
         let merge = |ci: usize| {
             let mut out = Vec::new();
             let c = &self.project.clusters[ci];
@@ -216,6 +273,7 @@ impl Analysis {
             out
         };
         let n = self.project.clusters.len();
+        let mut out = Vec::new();
         if n > 1 && snap.files.len() >= 1000 {
             let next = std::sync::atomic::AtomicUsize::new(0);
             let parts: Vec<Vec<Diagnostic>> = std::thread::scope(|s| {
@@ -241,9 +299,7 @@ impl Analysis {
         } else {
             (0..n).for_each(|ci| out.extend(merge(ci)));
         }
-        // Addresses, pools, ASNs and ClusterMesh identities, per cluster and across clusters.
-        out.extend(crate::network::diagnostics(self));
-        merge_and_sort(out)
+        Arc::new(out)
     }
 
     /// See `Derived::diagnostics`.

@@ -234,3 +234,37 @@ fn replacing_files_shares_the_folder_index() {
     let new_file = gitops_lsp::model::FileModel::build(RelPath::new("new/file.yaml").unwrap(), Arc::from("a: 1\n"));
     assert!(snap.with_files([Arc::new(new_file)]).is_none(), "a new path needs a new folder index");
 }
+
+/// A HelmRelease's `dependsOn` is content, not identity: an edit of it keeps the project, and
+/// the cluster-wide HelmRelease graph must still see it (not reuse the previous merge).
+#[test]
+fn helm_release_depends_on_edits_reach_the_cluster_merge() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/home-ops");
+    let files = load(&dir);
+    let mut host = AnalysisHost::new();
+    host.apply(files.iter().map(|(p, t)| Change::Text(p.clone(), Arc::from(t.as_str()))));
+    let mut edited = 0;
+    for (p, t) in &files {
+        if !t.contains("kind: HelmRelease")
+            || t.contains("kind: Kustomization")
+            || !t.contains("dependsOn:\n    - name: ")
+        {
+            continue;
+        }
+        let before = host.analysis();
+        assert!(before.diagnostics().iter().all(|d| d.code != "dependsOn-unknown" || d.file != *p));
+        let broken = t.replacen("dependsOn:\n    - name: ", "dependsOn:\n    - name: no-such-", 1);
+        host.apply([Change::Text(p.clone(), Arc::from(broken.as_str()))]);
+        let inc = host.analysis();
+        assert!(Arc::ptr_eq(&before.project, &inc.project), "{}: a dependsOn edit keeps the project", p.as_str());
+        let diags = inc.diagnostics();
+        assert_eq!(format!("{diags:?}"), format!("{:?}", cold(&host).diagnostics()), "{}", p.as_str());
+        assert!(diags.iter().any(|d| d.code == "dependsOn-unknown" && d.file == *p), "{}", p.as_str());
+        // And back: the diagnostic goes.
+        host.apply([Change::Text(p.clone(), Arc::from(t.as_str()))]);
+        let fixed = host.analysis().diagnostics();
+        assert!(fixed.iter().all(|d| d.code != "dependsOn-unknown" || d.file != *p), "{}", p.as_str());
+        edited += 1;
+    }
+    assert!(edited >= 2, "home-ops has HelmReleases with dependsOn ({edited})");
+}
