@@ -245,4 +245,38 @@ fn completion_resolves_variable_documentation_lazily() {
     let doc = resolved["documentation"]["value"].as_str().unwrap_or_default();
     assert!(doc.contains("10.0.0.7") && doc.contains("cluster-settings"), "{resolved}");
     assert_eq!(resolved["label"], "LB_IP_APP7");
+    assert_eq!(r["isIncomplete"], false, "81 variables fit in one list");
+}
+
+/// Hundreds of variables: the list holds those that start with what is typed, at most 200,
+/// and says it is incomplete when capped (the editor asks again as the user types).
+#[test]
+fn completion_caps_long_variable_lists_by_prefix() {
+    let mut settings =
+        String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  APP_NAME: \"hello\"\n");
+    for i in 0..300 {
+        settings.push_str(&format!("  LB_IP_APP{i}: \"10.0.{}.{}\"\n", i / 250, i % 250));
+    }
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: default\ndata:\n  name: \"${LB_IP_APP29}\"\n";
+    let repo = mini_repo(&[
+        ("kubernetes/clusters/dev/cluster-settings.yaml", settings.as_bytes()),
+        ("kubernetes/apps/app/configmap.yaml", cm.as_bytes()),
+    ]);
+    let mut c = LspClient::start(repo.path());
+    c.wait_indexed();
+    let rel = "kubernetes/apps/app/configmap.yaml";
+    c.open(rel);
+    let uri = c.uri(rel);
+    let at = |character: u32| json!({"textDocument": {"uri": uri}, "position": {"line": 6, "character": character}});
+    let all = c.request("textDocument/completion", at(11));
+    assert_eq!(all["items"].as_array().unwrap().len(), 200);
+    assert_eq!(all["isIncomplete"], true);
+    // `${LB_IP_APP29|`: the eleven that start with it, complete.
+    let some = c.request("textDocument/completion", at(22));
+    let mut labels: Vec<&str> =
+        some["items"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    labels.sort();
+    assert_eq!(labels.len(), 11, "{labels:?}");
+    assert!(labels.iter().all(|l| l.starts_with("LB_IP_APP29")), "{labels:?}");
+    assert_eq!(some["isIncomplete"], false);
 }

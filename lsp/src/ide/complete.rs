@@ -92,6 +92,16 @@ fn variables(a: &Analysis, idx: &Index, fi: FileIdx, offset: usize, start: usize
         }
     }
     let replace = start..word_end;
+    // Thousands of variables (an address per app): the ones that start with what is typed,
+    // at most `MAX_VARIABLES` (the list is then incomplete: the editor asks again as the
+    // user types).
+    if vars.len() > MAX_VARIABLES {
+        let typed = text[start.min(offset)..offset].to_ascii_lowercase();
+        vars.retain(|name, _| name.to_ascii_lowercase().starts_with(&typed));
+        while vars.len() > MAX_VARIABLES {
+            vars.pop_last();
+        }
+    }
     // Many variables (a settings file with an address per app): documentation on resolve.
     let lazy = vars.len() > LAZY_DOCS;
     vars.into_iter()
@@ -118,6 +128,10 @@ fn variables(a: &Analysis, idx: &Index, fi: FileIdx, offset: usize, start: usize
         })
         .collect()
 }
+
+/// At most this many variables in one completion list (those that start with what is typed,
+/// in name order); a full list means the editor should ask again as the user types.
+pub const MAX_VARIABLES: usize = 200;
 
 /// Above this many variables, completion leaves their documentation to `variable_doc`
 /// (`completionItem/resolve`).

@@ -266,7 +266,9 @@ impl Backend {
                         }
                     })
                     .collect();
-                Some(CompletionResponse::List(CompletionList { is_incomplete: false, items }))
+                // A capped variable list: the editor asks again as the user types.
+                let is_incomplete = items.len() >= ide::complete::MAX_VARIABLES;
+                Some(CompletionResponse::List(CompletionList { is_incomplete, items }))
             })
             .await?
             .flatten())
