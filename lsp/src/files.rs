@@ -139,12 +139,14 @@ impl LineIndex {
         // Lines end at `\n` only (as in the server's rope): a lone `\r` is an ordinary
         // character, and a position never lands between the `\r` and `\n` of a CRLF.
         let content = strip_break(&text[start..line_end]);
+        // A column inside a character (between the two halves of a surrogate pair) rounds down.
         let mut units = 0u32;
         for (i, c) in content.char_indices() {
-            if units >= pos.character {
+            let width = c.len_utf16() as u32;
+            if units + width > pos.character {
                 return start + i;
             }
-            units += c.len_utf16() as u32;
+            units += width;
         }
         start + content.len()
     }
@@ -237,6 +239,18 @@ mod tests {
         }
         assert_eq!(idx.offset(text, Position { line: 9, character: 0 }), text.len());
         assert_eq!(idx.offset(text, Position { line: 0, character: 99 }), 3 + 'é'.len_utf8());
+    }
+
+    /// Found by tests/props.rs: a column between the two halves of a surrogate pair maps to the
+    /// start of that character, never past it.
+    #[test]
+    fn a_column_inside_a_surrogate_pair_rounds_down() {
+        let text = "\n😀𐀀";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.offset(text, Position { line: 1, character: 1 }), 1);
+        assert_eq!(idx.offset(text, Position { line: 1, character: 2 }), 1 + '😀'.len_utf8());
+        assert_eq!(idx.offset(text, Position { line: 1, character: 3 }), 1 + '😀'.len_utf8());
+        assert_eq!(idx.offset(text, Position { line: 1, character: 4 }), text.len());
     }
 
     /// Found by tests/props.rs: a lone `\r` (not before `\n`) is part of its line, so the
