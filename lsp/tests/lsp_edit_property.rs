@@ -11,32 +11,6 @@ use std::time::Duration;
 const SNIPPETS: &[&str] =
     &["${", "}", "APP_NAME", "\n", "  ", ": ", "é", "😀", "-", "[", "X_Y", ":=", "\"", "name", "\r\n", "#"];
 
-/// (line, UTF-16 column) of a char index.
-fn position(text: &str, char_idx: usize) -> (u32, u32) {
-    let mut line = 0;
-    let mut col = 0;
-    for c in text.chars().take(char_idx) {
-        if c == '\n' {
-            line += 1;
-            col = 0;
-        } else {
-            col += c.len_utf16() as u32;
-        }
-    }
-    (line, col)
-}
-
-fn apply(text: &mut String, start: usize, len: usize, insert: &str) -> ((u32, u32), (u32, u32)) {
-    let n = text.chars().count();
-    let start = start.min(n);
-    let end = (start + len).min(n);
-    let (s, e) = (position(text, start), position(text, end));
-    let sb = text.char_indices().nth(start).map_or(text.len(), |(i, _)| i);
-    let eb = text.char_indices().nth(end).map_or(text.len(), |(i, _)| i);
-    text.replace_range(sb..eb, insert);
-    (s, e)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, .. ProptestConfig::default() })]
     #[test]

@@ -448,3 +448,30 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// (line, UTF-16 column) of a char index.
+pub fn position(text: &str, char_idx: usize) -> (u32, u32) {
+    let mut line = 0;
+    let mut col = 0;
+    for c in text.chars().take(char_idx) {
+        if c == '\n' {
+            line += 1;
+            col = 0;
+        } else {
+            col += c.len_utf16() as u32;
+        }
+    }
+    (line, col)
+}
+
+/// Replaces `len` chars at char index `start` with `insert`; returns the LSP range replaced.
+pub fn apply(text: &mut String, start: usize, len: usize, insert: &str) -> ((u32, u32), (u32, u32)) {
+    let n = text.chars().count();
+    let start = start.min(n);
+    let end = (start + len).min(n);
+    let (s, e) = (position(text, start), position(text, end));
+    let sb = text.char_indices().nth(start).map_or(text.len(), |(i, _)| i);
+    let eb = text.char_indices().nth(end).map_or(text.len(), |(i, _)| i);
+    text.replace_range(sb..eb, insert);
+    (s, e)
+}
