@@ -97,8 +97,8 @@ pub fn file_diagnostics(a: &Analysis, fi: u32, out: &mut Vec<Diagnostic>) {
             let av_at = root.get("apiVersion").map(|n| n.range.clone()).unwrap_or(kind_at.clone());
             let k = match schemas.lookup(&o.api_version, &o.kind) {
                 Lookup::Found(k) => k,
-                Lookup::OtherVersion(k) => {
-                    let known: Vec<String> = k.api_versions().collect();
+                Lookup::OtherVersion(_) => {
+                    let known = schemas.known_api_versions(&o.api_version, &o.kind);
                     let msg = format!(
                         "{} `{}` is not a version the schema catalog knows for {} (known: {}); its fields are not checked",
                         "apiVersion",
