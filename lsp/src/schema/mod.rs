@@ -158,6 +158,10 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("rook-ceph.json", include_str!("../../schemas/rook-ceph.json")),
     ("prometheus.json", include_str!("../../schemas/prometheus.json")),
     ("volsync.json", include_str!("../../schemas/volsync.json")),
+    ("metallb.json", include_str!("../../schemas/metallb.json")),
+    ("envoy-gateway.json", include_str!("../../schemas/envoy-gateway.json")),
+    ("grafana.json", include_str!("../../schemas/grafana.json")),
+    ("misc.json", include_str!("../../schemas/misc.json")),
 ];
 
 /// The catalog, parsed on first use.
