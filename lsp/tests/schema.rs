@@ -38,10 +38,15 @@ fn mem(files: &[(&str, &str)]) -> Analysis {
 
 #[test]
 fn catalog_loads_fast_and_small() {
-    let t = std::time::Instant::now();
-    // Every embedded catalog file, as the binary loads them.
-    let cat = schema::Catalog::load(schema::SOURCES).unwrap();
-    let elapsed = t.elapsed();
+    // Every embedded catalog file, as the binary loads them; the best of five loads (the
+    // machine is shared: one load can be slowed several times over by other work).
+    let mut elapsed = std::time::Duration::MAX;
+    let mut cat = schema::Catalog::default();
+    for _ in 0..5 {
+        let t = std::time::Instant::now();
+        cat = schema::Catalog::load(schema::SOURCES).unwrap();
+        elapsed = elapsed.min(t.elapsed());
+    }
     fn size(s: &schema::Schema) -> usize {
         std::mem::size_of::<schema::Schema>()
             + s.doc.len()
@@ -52,13 +57,13 @@ fn catalog_loads_fast_and_small() {
     let bytes: usize =
         cat.kinds.iter().map(|k| size(&k.schema)).sum::<usize>() + cat.types.values().map(size).sum::<usize>();
     eprintln!(
-        "schema catalog: {} kinds, {} named types, loaded in {:?}, ~{} KiB",
+        "schema catalog: {} kinds, {} named types, loaded in {:?} (best of 5), ~{} KiB",
         cat.kinds.len(),
         cat.types.len(),
         elapsed,
         bytes / 1024
     );
-    assert!(cat.kinds.len() >= 45);
+    assert!(cat.kinds.len() >= 150);
     assert!(bytes < 10 * 1024 * 1024);
     for (g, k) in [
         ("kustomize.toolkit.fluxcd.io", "Kustomization"),
