@@ -324,7 +324,9 @@ fn yaml_files(dir: &std::path::Path) -> Vec<(String, String)> {
 /// checked too), plus the kustomization.yaml fixture in a folder of its own.
 fn repo_applying(files: &[(String, String)]) -> tempfile::TempDir {
     let mut owned: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut resources = String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n");
+    let mut resources = String::from(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n",
+    );
     for (name, text) in files {
         resources.push_str(&format!("  - {name}\n"));
         owned.push((format!("kubernetes/apps/app/{name}"), text.clone().into_bytes()));
@@ -366,7 +368,8 @@ fn valid_examples_of_the_added_kinds_are_clean() {
         .filter(|d| SCHEMA_CODES.contains(&d["code"].as_str().unwrap()))
         .filter(|d| {
             let f = d["file"].as_str().unwrap();
-            f.starts_with("kubernetes/apps/app/") && !f.ends_with("configmap.yaml") || f.starts_with("kubernetes/apps/kustomize/")
+            f.starts_with("kubernetes/apps/app/") && !f.ends_with("configmap.yaml")
+                || f.starts_with("kubernetes/apps/kustomize/")
         })
         .map(|d| format!("{}:{} {} {}", d["file"], line_of(d) + 1, d["code"], d["message"]))
         .collect();
@@ -381,7 +384,22 @@ fn valid_examples_of_the_added_kinds_are_clean() {
             .filter_map(|doc| doc.lines().find_map(|l| l.strip_prefix("apiVersion: ")))
             .filter(|av| gitops_lsp::schema::split_api_version(av).0 == group)
             .collect();
-        if ["DatabaseRole", "CephObjectStore", "CephObjectStoreUser", "CephNFS", "EnvoyExtensionPolicy", "EnvoyPatchPolicy", "HTTPRouteFilter", "Grafana", "GrafanaAlertRuleGroup", "GrafanaContactPoint", "GrafanaNotificationPolicy", "GrafanaServiceAccount"].contains(&kind) {
+        if [
+            "DatabaseRole",
+            "CephObjectStore",
+            "CephObjectStoreUser",
+            "CephNFS",
+            "EnvoyExtensionPolicy",
+            "EnvoyPatchPolicy",
+            "HTTPRouteFilter",
+            "Grafana",
+            "GrafanaAlertRuleGroup",
+            "GrafanaContactPoint",
+            "GrafanaNotificationPolicy",
+            "GrafanaServiceAccount",
+        ]
+        .contains(&kind)
+        {
             continue; // open kinds typed from memory, listed only so the corpus check covers them
         }
         assert!(!examples.is_empty(), "no valid example of {group} {kind}");
@@ -406,10 +424,8 @@ fn misspelt_keys_are_warned_and_open_kinds_type_what_they_know() {
     for (name, text) in &files {
         let path = format!("kubernetes/apps/app/{name}");
         for (start, end, first) in documents(text) {
-            let here: Vec<&serde_json::Value> = diags
-                .iter()
-                .filter(|d| d["file"] == path.as_str() && (start..end).contains(&line_of(d)))
-                .collect();
+            let here: Vec<&serde_json::Value> =
+                diags.iter().filter(|d| d["file"] == path.as_str() && (start..end).contains(&line_of(d))).collect();
             let show = || here.iter().map(|d| format!("{} {}", d["code"], d["message"])).collect::<Vec<_>>().join("\n");
             if let Some(key) = first.strip_prefix("# typo: ") {
                 let unknown: Vec<&&serde_json::Value> = here.iter().filter(|d| d["code"] == "unknown-field").collect();
@@ -437,7 +453,8 @@ fn misspelt_keys_are_warned_and_open_kinds_type_what_they_know() {
 /// a misspelt one fails in kustomize and is an unknown-field here. Skips without kubectl.
 #[test]
 fn kustomization_fields_agree_with_kustomize() {
-    let ok = std::process::Command::new("kubectl").args(["version", "--client"]).output().is_ok_and(|o| o.status.success());
+    let ok =
+        std::process::Command::new("kubectl").args(["version", "--client"]).output().is_ok_and(|o| o.status.success());
     if !ok {
         eprintln!("kubectl not found: skipped");
         return;
@@ -468,7 +485,8 @@ fn kustomization_fields_agree_with_kustomize() {
         assert!(err.contains("unknown field"), "kustomize accepts `{field}x`: {err}");
     }
     // kustomize matches field names regardless of case (Go's encoding/json): so does `check`.
-    std::fs::write(dir.path().join("kustomization.yaml"), "images:\n  - name: a\n    newtag: b\nnameprefix: p-\n").unwrap();
+    std::fs::write(dir.path().join("kustomization.yaml"), "images:\n  - name: a\n    newtag: b\nnameprefix: p-\n")
+        .unwrap();
     let err = kustomize(dir.path());
     assert!(!err.contains("unknown field"), "{err}");
     let (_, diags) = check_json(dir.path(), &[]);
@@ -477,7 +495,10 @@ fn kustomization_fields_agree_with_kustomize() {
     let nested = [
         ("labels:\n  - pairs: {a: b}\n    includeSelector: true\n", "includeSelector"),
         ("images:\n  - name: a\n    newTags: b\n", "newTags"),
-        ("replacements:\n  - source: {kind: ConfigMap, name: a, fieldPaths: [data.x]}\n    targets: []\n", "fieldPaths"),
+        (
+            "replacements:\n  - source: {kind: ConfigMap, name: a, fieldPaths: [data.x]}\n    targets: []\n",
+            "fieldPaths",
+        ),
         ("configMapGenerator:\n  - name: a\n    literal: [a=b]\n", "literal"),
         ("patches:\n  - patch: x\n    targets: {kind: A}\n", "targets"),
         ("sortOptions:\n  orders: fifo\n", "orders"),
@@ -487,10 +508,15 @@ fn kustomization_fields_agree_with_kustomize() {
     for (text, key) in nested {
         std::fs::write(dir.path().join("kustomization.yaml"), text).unwrap();
         let err = kustomize(dir.path());
-        assert!(err.contains(&format!("unknown field \\\"{key}\\\"")) || err.contains(&format!("unknown field \"{key}\"")), "kustomize on {key}: {err}");
+        assert!(
+            err.contains(&format!("unknown field \\\"{key}\\\"")) || err.contains(&format!("unknown field \"{key}\"")),
+            "kustomize on {key}: {err}"
+        );
         let (_, diags) = check_json(dir.path(), &[]);
         assert!(
-            diags.iter().any(|d| d["code"] == "unknown-field" && d["message"].as_str().unwrap().contains(&format!("`{key}`"))),
+            diags
+                .iter()
+                .any(|d| d["code"] == "unknown-field" && d["message"].as_str().unwrap().contains(&format!("`{key}`"))),
             "check misses `{key}`: {}",
             summary(&diags).join("\n")
         );
@@ -526,7 +552,13 @@ fn corpus_objects_of_the_added_kinds_are_clean() {
             let (Some(av), Some(kind)) = (top("apiVersion:"), top("kind:")) else { continue };
             let group = gitops_lsp::schema::split_api_version(av).0;
             if ADDED.contains(&(group, kind)) && !d["message"].as_str().unwrap().contains("`sops`") {
-                bad.push(format!("{}/{file}:{} {kind}: {} {}", repo.file_name().to_string_lossy(), line + 1, d["code"], d["message"]));
+                bad.push(format!(
+                    "{}/{file}:{} {kind}: {} {}",
+                    repo.file_name().to_string_lossy(),
+                    line + 1,
+                    d["code"],
+                    d["message"]
+                ));
             }
         }
         // How many objects of the added kinds the repository holds (the test is not vacuous).
