@@ -38,25 +38,15 @@ fn mem(files: &[(&str, &str)]) -> Analysis {
 
 #[test]
 fn catalog_loads_fast_and_small() {
-    let t = std::time::Instant::now();
-    let cat = schema::Catalog::load(&[
-        ("core", include_str!("../schemas/core.json")),
-        ("flux", include_str!("../schemas/flux.json")),
-        ("kustomize", include_str!("../schemas/kustomize.json")),
-        ("cilium", include_str!("../schemas/cilium.json")),
-        ("gateway", include_str!("../schemas/gateway.json")),
-        ("cert-manager", include_str!("../schemas/cert-manager.json")),
-        ("external-secrets", include_str!("../schemas/external-secrets.json")),
-        ("cnpg", include_str!("../schemas/cnpg.json")),
-        ("dragonfly", include_str!("../schemas/dragonfly.json")),
-        ("victoriametrics", include_str!("../schemas/victoriametrics.json")),
-        ("rook-ceph", include_str!("../schemas/rook-ceph.json")),
-        ("prometheus", include_str!("../schemas/prometheus.json")),
-        ("external-dns", include_str!("../schemas/external-dns.json")),
-        ("volsync", include_str!("../schemas/volsync.json")),
-    ])
-    .unwrap();
-    let elapsed = t.elapsed();
+    // Every embedded catalog file, as the binary loads them; the best of five loads (the
+    // machine is shared: one load can be slowed several times over by other work).
+    let mut elapsed = std::time::Duration::MAX;
+    let mut cat = schema::Catalog::default();
+    for _ in 0..5 {
+        let t = std::time::Instant::now();
+        cat = schema::Catalog::load(schema::SOURCES).unwrap();
+        elapsed = elapsed.min(t.elapsed());
+    }
     fn size(s: &schema::Schema) -> usize {
         std::mem::size_of::<schema::Schema>()
             + s.doc.len()
@@ -67,13 +57,13 @@ fn catalog_loads_fast_and_small() {
     let bytes: usize =
         cat.kinds.iter().map(|k| size(&k.schema)).sum::<usize>() + cat.types.values().map(size).sum::<usize>();
     eprintln!(
-        "schema catalog: {} kinds, {} named types, loaded in {:?}, ~{} KiB",
+        "schema catalog: {} kinds, {} named types, loaded in {:?} (best of 5), ~{} KiB",
         cat.kinds.len(),
         cat.types.len(),
         elapsed,
         bytes / 1024
     );
-    assert!(cat.kinds.len() >= 45);
+    assert!(cat.kinds.len() >= 150);
     assert!(bytes < 10 * 1024 * 1024);
     for (g, k) in [
         ("kustomize.toolkit.fluxcd.io", "Kustomization"),

@@ -84,8 +84,17 @@ pub fn file_diagnostics(a: &Analysis, fi: u32, out: &mut Vec<Diagnostic>) {
         if let Some(root) = f.kustomization() {
             let kind = root.str_at(&["kind"]).unwrap_or("Kustomization");
             if let Some(k) = schemas.catalog.kind("kustomize.config.k8s.io", kind) {
-                let mut w =
-                    Walk { cat: schemas.catalog, f, placed: false, skip_literal: None, deferred: Vec::new(), out };
+                // kustomize decodes kustomization.yaml with Go's encoding/json, which matches
+                // field names regardless of case (`newtag` sets newTag).
+                let mut w = Walk {
+                    cat: schemas.catalog,
+                    f,
+                    placed: false,
+                    fold_case: true,
+                    skip_literal: None,
+                    deferred: Vec::new(),
+                    out,
+                };
                 w.node(root, &k.schema, 0..0, "");
             }
             return;
@@ -97,8 +106,8 @@ pub fn file_diagnostics(a: &Analysis, fi: u32, out: &mut Vec<Diagnostic>) {
             let av_at = root.get("apiVersion").map(|n| n.range.clone()).unwrap_or(kind_at.clone());
             let k = match schemas.lookup(&o.api_version, &o.kind) {
                 Lookup::Found(k) => k,
-                Lookup::OtherVersion(k) => {
-                    let known: Vec<String> = k.api_versions().collect();
+                Lookup::OtherVersion(_) => {
+                    let known = schemas.known_api_versions(&o.api_version, &o.kind);
                     let msg = format!(
                         "{} `{}` is not a version the schema catalog knows for {} (known: {}); its fields are not checked",
                         "apiVersion",
@@ -129,8 +138,15 @@ pub fn file_diagnostics(a: &Analysis, fi: u32, out: &mut Vec<Diagnostic>) {
             } else {
                 None
             };
-            let mut w =
-                Walk { cat: schemas.catalog, f, placed: !ctx.is_empty(), skip_literal, deferred: Vec::new(), out };
+            let mut w = Walk {
+                cat: schemas.catalog,
+                f,
+                placed: !ctx.is_empty(),
+                fold_case: false,
+                skip_literal,
+                deferred: Vec::new(),
+                out,
+            };
             w.node(root, &k.schema, kind_at, "");
             let deferred = std::mem::take(&mut w.deferred);
             for &(ci, ki, pl_disabled) in ctx {
@@ -156,6 +172,8 @@ struct Walk<'a, 's, 'o> {
     cat: &'s Catalog,
     f: &'a FileModel,
     placed: bool,
+    /// Field names match regardless of ASCII case (kustomization.yaml).
+    fold_case: bool,
     /// Literal values below this path are checked elsewhere (variable-not-string).
     skip_literal: Option<&'static str>,
     /// Scalars holding `${...}`, checked per cluster: (node, scalar, resolved schema, path).
@@ -188,7 +206,11 @@ impl<'a, 's> Walk<'a, 's, '_> {
                         if key.starts_with('$') || self.f.text[k.range.clone()].contains("${") {
                             continue;
                         }
-                        match s.prop(key) {
+                        let field = s.prop(key).or_else(|| {
+                            let folded = s.props.iter().find(|(k, _)| k.eq_ignore_ascii_case(key));
+                            folded.filter(|_| self.fold_case).map(|(_, p)| p)
+                        });
+                        match field {
                             Some(p) => self.node(v, p, k.range.clone(), &join(path, key)),
                             None if s.open || s.ty == Ty::Any => {}
                             None => {
@@ -212,7 +234,10 @@ impl<'a, 's> Walk<'a, 's, '_> {
                     }
                     if self.placed {
                         for (pk, p) in &s.props {
-                            if p.required && !entries.iter().any(|(k, _)| k.as_str() == Some(&**pk)) {
+                            let given = |k: &Node| {
+                                k.as_str().is_some_and(|k| k == &**pk || self.fold_case && k.eq_ignore_ascii_case(pk))
+                            };
+                            if p.required && !entries.iter().any(|(k, _)| given(k)) {
                                 let whereat =
                                     if path.is_empty() { "this object".to_string() } else { format!("`{path}`") };
                                 let msg =

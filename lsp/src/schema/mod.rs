@@ -132,15 +132,18 @@ impl KindSchema {
     }
 }
 
-/// The built-in catalog: kinds and the named types they share.
+/// The built-in catalog: kinds and the named types they share. A kind whose fields differ
+/// between API versions has one entry per set of versions (`versions` never overlap).
 #[derive(Debug, Default)]
 pub struct Catalog {
     pub kinds: Vec<KindSchema>,
-    by_kind: FxHashMap<(String, String), usize>,
+    /// (group, kind) -> its entries, in catalog order (the first is the newest).
+    by_kind: FxHashMap<(String, String), Vec<usize>>,
     pub types: FxHashMap<String, Schema>,
 }
 
-const SOURCES: &[(&str, &str)] = &[
+/// The embedded catalog files (name, JSON text), as `catalog()` loads them.
+pub const SOURCES: &[(&str, &str)] = &[
     ("core.json", include_str!("../../schemas/core.json")),
     ("flux.json", include_str!("../../schemas/flux.json")),
     ("kustomize.json", include_str!("../../schemas/kustomize.json")),
@@ -155,6 +158,10 @@ const SOURCES: &[(&str, &str)] = &[
     ("rook-ceph.json", include_str!("../../schemas/rook-ceph.json")),
     ("prometheus.json", include_str!("../../schemas/prometheus.json")),
     ("volsync.json", include_str!("../../schemas/volsync.json")),
+    ("metallb.json", include_str!("../../schemas/metallb.json")),
+    ("envoy-gateway.json", include_str!("../../schemas/envoy-gateway.json")),
+    ("grafana.json", include_str!("../../schemas/grafana.json")),
+    ("misc.json", include_str!("../../schemas/misc.json")),
 ];
 
 /// The catalog, parsed on first use.
@@ -184,7 +191,9 @@ impl Catalog {
                     cat.types.insert(tn.clone(), s);
                 }
             }
-            for (kind, kj) in j.get("kinds").and_then(Json::as_object).into_iter().flatten() {
+            for (key, kj) in j.get("kinds").and_then(Json::as_object).into_iter().flatten() {
+                // `"kind"` names the kind when the key cannot (one entry per API version).
+                let kind = kj.get("kind").and_then(Json::as_str).unwrap_or(key);
                 let group = kj.get("group").and_then(Json::as_str).map(str::to_string).unwrap_or_else(|| group.clone());
                 let versions: Vec<String> = kj
                     .get("versions")
@@ -218,7 +227,7 @@ impl Catalog {
                     },
                 ));
                 for (k, fj) in kj.get("fields").and_then(Json::as_object).into_iter().flatten() {
-                    let s = field(fj).map_err(|e| format!("{name}: {kind}.{k}: {e}"))?;
+                    let s = field(fj).map_err(|e| format!("{name}: {key}.{k}: {e}"))?;
                     schema.props.push((k.as_str().into(), s));
                 }
                 // The observed state: written by controllers, accepted and ignored on apply
@@ -236,7 +245,13 @@ impl Catalog {
                 }
                 schema.open = kj.get("open").and_then(Json::as_bool).unwrap_or(false);
                 let namespaced = kj.get("namespaced").and_then(Json::as_bool).unwrap_or(true);
-                cat.insert(KindSchema { group, kind: kind.clone(), versions, namespaced, schema });
+                if versions.is_empty() {
+                    return Err(format!("{name}: {key}: no versions"));
+                }
+                if let Some(v) = cat.entries(&group, kind).flat_map(|k| &k.versions).find(|v| versions.contains(v)) {
+                    return Err(format!("{name}: {key}: version {v} of {group} {kind} is described twice"));
+                }
+                cat.insert(KindSchema { group, kind: kind.to_string(), versions, namespaced, schema });
             }
         }
         // Every named type must exist: a typo in the catalog would silently open a field.
@@ -265,27 +280,35 @@ impl Catalog {
         s.items.iter().chain(s.values.iter()).for_each(|p| self.check_refs(p, missing));
     }
 
+    /// Adds a kind; it replaces an entry of the same group and kind that shares a version.
     pub fn insert(&mut self, k: KindSchema) {
         let key = (k.group.clone(), k.kind.clone());
-        match self.by_kind.get(&key) {
+        let entries = self.by_kind.entry(key).or_default();
+        match entries.iter().find(|&&i| self.kinds[i].versions.iter().any(|v| k.versions.contains(v))) {
             Some(&i) => self.kinds[i] = k,
             None => {
-                self.by_kind.insert(key, self.kinds.len());
+                entries.push(self.kinds.len());
                 self.kinds.push(k);
             }
         }
     }
 
-    pub fn kind(&self, group: &str, kind: &str) -> Option<&KindSchema> {
-        self.by_kind.get(&(group.to_string(), kind.to_string())).map(|&i| &self.kinds[i])
+    /// Every entry of a kind (one per set of API versions), newest first.
+    pub fn entries<'a>(&'a self, group: &str, kind: &str) -> impl Iterator<Item = &'a KindSchema> + 'a {
+        self.by_kind.get(&(group.to_string(), kind.to_string())).into_iter().flatten().map(|&i| &self.kinds[i])
     }
 
+    /// The kind's newest entry.
+    pub fn kind(&self, group: &str, kind: &str) -> Option<&KindSchema> {
+        self.entries(group, kind).next()
+    }
+
+    /// The entry of this exact API version; else the kind's newest entry as `OtherVersion`.
     pub fn lookup(&self, api_version: &str, kind: &str) -> Lookup<'_> {
         let (group, version) = split_api_version(api_version);
-        match self.kind(group, kind) {
-            Some(k) if k.versions.iter().any(|v| v == version) => Lookup::Found(k),
-            Some(k) => Lookup::OtherVersion(k),
-            None => Lookup::Unknown,
+        match self.entries(group, kind).find(|k| k.versions.iter().any(|v| v == version)) {
+            Some(k) => Lookup::Found(k),
+            None => self.kind(group, kind).map_or(Lookup::Unknown, Lookup::OtherVersion),
         }
     }
 
@@ -445,6 +468,20 @@ impl<'a> Schemas<'a> {
             Lookup::Unknown => other.map_or(Lookup::Unknown, |k| Lookup::OtherVersion(k)),
             l => l,
         }
+    }
+    /// Every API version known for the group and kind of `api_version` (repository first).
+    pub fn known_api_versions(&self, api_version: &str, kind: &str) -> Vec<String> {
+        let (group, _) = split_api_version(api_version);
+        let mut out: Vec<String> = Vec::new();
+        let repo = self.repo.iter().map(|k| &**k).filter(|k| k.group == group && k.kind.eq_ignore_ascii_case(kind));
+        for k in repo.chain(self.catalog.entries(group, kind)) {
+            for av in k.api_versions() {
+                if !out.contains(&av) {
+                    out.push(av);
+                }
+            }
+        }
+        out
     }
     /// Every kind, repository ones first.
     pub fn all(&self) -> impl Iterator<Item = &KindSchema> {
