@@ -7,13 +7,13 @@ use crate::yaml;
 use ropey::Rope;
 use std::sync::Arc;
 use tower_lsp_server::ls_types as lsp;
-use tree_sitter::{InputEdit, Point, Tree};
+use tree_sitter::{InputEdit, Point};
 
 pub struct Doc {
     pub root: usize,
     pub version: i32,
     pub rope: Rope,
-    pub tree: Option<Tree>,
+    pub tree: Option<yaml::SyntaxTree>,
     pub model: Arc<FileModel>,
 }
 
@@ -102,7 +102,7 @@ impl Doc {
     }
 }
 
-fn build(rel: RelPath, text: &str, old: Option<&Tree>) -> (Option<Tree>, Arc<FileModel>) {
+fn build(rel: RelPath, text: &str, old: Option<&yaml::SyntaxTree>) -> (Option<yaml::SyntaxTree>, Arc<FileModel>) {
     let tree = yaml::parse_tree(text, old);
     let parsed = match &tree {
         Some(t) => yaml::convert(text, t),
