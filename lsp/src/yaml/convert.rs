@@ -18,14 +18,20 @@ pub(super) struct Converter<'a> {
 }
 
 impl Converter<'_> {
+    fn too_deep(&mut self, n: TsNode) {
+        if !self.too_deep_reported {
+            self.too_deep_reported = true;
+            self.problems
+                .push(SyntaxProblem { range: n.start_byte()..n.start_byte(), kind: SyntaxProblemKind::TooDeep });
+        }
+    }
+
+    /// `n` converted at `depth` (the mappings and sequences around it); `None` past
+    /// `MAX_DEPTH`, for syntax errors, comments and the like.
     pub(super) fn node(&mut self, n: TsNode, depth: usize) -> Option<Node> {
         let k = kinds();
         if depth > MAX_DEPTH {
-            if !self.too_deep_reported {
-                self.too_deep_reported = true;
-                self.problems
-                    .push(SyntaxProblem { range: n.start_byte()..n.start_byte(), kind: SyntaxProblemKind::TooDeep });
-            }
+            self.too_deep(n);
             return None;
         }
         let id = n.kind_id();
@@ -176,7 +182,15 @@ impl Converter<'_> {
                         Some(Node::null_at(n.start_byte()))
                     } else {
                         self.alias_budget -= size;
-                        let mut copy = target.clone();
+                        // A copy that would reach past `MAX_DEPTH` is cut there, like any node.
+                        let (mut copy, cut_off) = if depth + height(target) > MAX_DEPTH {
+                            (cut(target, MAX_DEPTH - depth.min(MAX_DEPTH)), true)
+                        } else {
+                            (target.clone(), false)
+                        };
+                        if cut_off {
+                            self.too_deep(n);
+                        }
                         // The copy keeps the anchor's ranges (where its text is), except the
                         // outer node, which points at the alias.
                         copy.range = n.byte_range();
@@ -210,6 +224,32 @@ impl Converter<'_> {
         // ERROR nodes and anything unexpected: skip (already reported).
         None
     }
+}
+
+/// Levels of mappings and sequences below `n` (0 for a scalar).
+fn height(n: &Node) -> usize {
+    match &n.kind {
+        NodeKind::Scalar(_) => 0,
+        NodeKind::Seq(items) => 1 + items.iter().map(height).max().unwrap_or(0),
+        NodeKind::Map(entries) => 1 + entries.iter().map(|(k, v)| height(k).max(height(v))).max().unwrap_or(0),
+    }
+}
+
+/// A copy of `n` without what lies more than `levels` mappings and sequences below it (as
+/// the conversion cuts at `MAX_DEPTH`: the deepest collections are kept, empty).
+fn cut(n: &Node, levels: usize) -> Node {
+    let kind = match &n.kind {
+        NodeKind::Scalar(s) => NodeKind::Scalar(s.clone()),
+        NodeKind::Seq(_) | NodeKind::Map(_) if levels == 0 => match &n.kind {
+            NodeKind::Seq(_) => NodeKind::Seq(Vec::new()),
+            _ => NodeKind::Map(Vec::new()),
+        },
+        NodeKind::Seq(items) => NodeKind::Seq(items.iter().map(|i| cut(i, levels - 1)).collect()),
+        NodeKind::Map(entries) => {
+            NodeKind::Map(entries.iter().map(|(k, v)| (cut(k, levels - 1), cut(v, levels - 1))).collect())
+        }
+    };
+    Node { range: n.range.clone(), src: n.src, kind }
 }
 
 fn count_nodes(n: &Node) -> usize {

@@ -267,3 +267,31 @@ fn incremental_parses_across_the_parser_limit() {
     );
     assert_eq!(p.documents[0].root.as_ref().unwrap().str_at(&["tail"]), Some("1"));
 }
+
+/// Found by the `yaml_structure` fuzzer: an alias expanded deep in a document made a copy
+/// that reached past `MAX_DEPTH` (every tree below must stay within it).
+#[test]
+fn alias_copies_are_cut_at_max_depth() {
+    let chain = |n: usize, indent: usize| -> String {
+        (0..n).map(|i| format!("{}k{i}:\n", " ".repeat(indent + i))).collect::<String>()
+    };
+    let text = format!("a: &a\n{}b:\n{} *a\n", chain(80, 1), chain(80, 1).trim_end_matches(":\n"));
+    let text = text.replacen(" *a", ": *a", 1);
+    let p = parse(&text);
+    fn depth(n: &Node) -> usize {
+        match &n.kind {
+            NodeKind::Scalar(_) => 0,
+            NodeKind::Seq(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+            NodeKind::Map(entries) => 1 + entries.iter().map(|(k, v)| depth(k).max(depth(v))).max().unwrap_or(0),
+        }
+    }
+    let root = p.documents[0].root.as_ref().unwrap();
+    assert!(depth(root) <= MAX_DEPTH + 1, "depth {}", depth(root));
+    assert!(p.problems.iter().any(|x| x.kind == SyntaxProblemKind::TooDeep), "{:?}", p.problems);
+    // The copy is there, cut.
+    let mut n = root.get("b").unwrap();
+    while let Some((_, v)) = n.as_map().and_then(|m| m.first()) {
+        n = v;
+    }
+    assert!(n.as_map().is_some_and(<[(Node, Node)]>::is_empty) || n.is_null(), "{n:?}");
+}
