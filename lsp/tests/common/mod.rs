@@ -8,6 +8,25 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_gitops-lsp")
 }
 
+/// A suite (or part of one) that cannot run on this machine (a tool is missing): says so, and
+/// under `scripts/test.sh`, which sets GITOPS_LSP_SKIP_LOG, records it for the summary that
+/// script prints at the end. When `require` names a variable set to 1 (`.ci/run` sets
+/// GITOPS_LSP_REQUIRE_NVIM, _ORACLE, _KUBECTL, _CHROMIUM), fails instead: CI runs everything.
+#[track_caller]
+pub fn skip(suite: &str, reason: &str, require: Option<&str>) {
+    if let Some(var) = require {
+        assert!(std::env::var(var).as_deref() != Ok("1"), "{var}=1 but {suite} cannot run: {reason}");
+    }
+    println!("skipped: {suite}: {reason}");
+    if let Some(log) = std::env::var_os("GITOPS_LSP_SKIP_LOG") {
+        use std::io::Write;
+        // One short append per line: lines from parallel tests do not mix.
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
+            let _ = f.write_all(format!("{suite}: {reason}\n").as_bytes());
+        }
+    }
+}
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
