@@ -479,3 +479,125 @@ fn a_changed_configuration_linked_out_of_the_repository_is_not_read() {
     assert_eq!(c.shutdown(), 0);
     assert_eq!(clusters, json!(["dev"]));
 }
+
+/// Block nesting past what tree-sitter-yaml's parser reads (253 levels), which aborted the
+/// process: the file (300 nested mappings), 300 compact sequences on one line, and a
+/// file whose middle document nests 300 levels. A warning on the line of the 254th level,
+/// each file read up to it, every other document read.
+#[test]
+fn deep_nesting_past_the_parser_limit() {
+    let (deep, compact, mixed) =
+        ("kubernetes/apps/app/deep.yaml", "kubernetes/apps/app/compact.yaml", "kubernetes/apps/app/mixed.yaml");
+    let expected = [
+        Expect("yaml-syntax", deep, 253, 506),
+        Expect("yaml-syntax", compact, 0, 0),
+        Expect("yaml-syntax", mixed, 268, 253),
+        // Before the deep part, in its document and the one before; the document after.
+        Expect("undefined-variable", mixed, 6, 6),
+        Expect("undefined-variable", mixed, 14, 6),
+        Expect("undefined-variable", mixed, 323, 6),
+    ];
+    let (diags, _) = run_case("deep-nesting", &committed("deep-nesting"), &expected, &[deep, compact, mixed]);
+    for e in &expected[..3] {
+        let d = find(&diags, e).unwrap();
+        assert_eq!(d["severity"], "warning", "{d}");
+        assert!(d["message"].as_str().unwrap().contains("nesting deeper than the YAML parser reads (253"), "{d}");
+    }
+    // The refusal's own syntax errors are not reported: no yaml-syntax error in these files.
+    let errors: Vec<&Value> = diags.iter().filter(|d| d["code"] == "yaml-syntax" && d["severity"] == "error").collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+/// tree-sitter-yaml counts rows and columns in 16 bits: a valid file of 40,000 lines got a
+/// syntax error at line 32,768. Lines of 100,000 characters (a long scalar, a long flow
+/// sequence, then a comment) read right too.
+#[test]
+fn forty_thousand_lines_and_long_lines() {
+    let mut big =
+        String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n  namespace: default\ndata:\n");
+    for i in 0..40_000 {
+        big.push_str(&format!("  k{i}: \"v\"\n"));
+    }
+    big.push_str("  last: \"${BIG_UNSET}\"\n");
+    let long = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: long\n  namespace: default\n  annotations:\n    a: \"{}\" # comment\n    b: \"[{}]\"\ndata:\n  v: \"${{LONG_UNSET}}\"\n",
+        "x".repeat(100_000),
+        vec!["1"; 50_000].join(", ")
+    );
+    let repo = generated(vec![
+        (format!("{APP}kustomization.yaml"), kustomization(&["configmap.yaml", "big.yaml", "long.yaml"]).into_bytes()),
+        (format!("{APP}big.yaml"), big.into_bytes()),
+        (format!("{APP}long.yaml"), long.into_bytes()),
+    ]);
+    let expected = [
+        Expect("undefined-variable", "kubernetes/apps/app/big.yaml", 40_006, 9),
+        Expect("undefined-variable", "kubernetes/apps/app/long.yaml", 9, 6),
+    ];
+    let (diags, _) =
+        run_case_to("lines-40k", repo.path(), &expected, &["kubernetes/apps/app/long.yaml"], Depth::Measured);
+    let syntax: Vec<&Value> = diags.iter().filter(|d| d["code"] == "yaml-syntax").collect();
+    assert!(syntax.is_empty(), "valid YAML: {syntax:?}");
+}
+
+/// Typing past the parser's nesting limit into an open buffer, one level per edit (the server
+/// re-parses each edit incrementally, from the previous tree), then on one line, `- ` after
+/// `- `; then back below the limit. The server answers hover after every edit, publishes the
+/// limit on the right line, drops it when the nesting is gone, and exits cleanly.
+#[test]
+fn typing_past_the_parser_limit_in_an_open_buffer() {
+    let root = committed("deep-nesting").canonicalize().unwrap();
+    let mut c = LspClient::start_opts(&root, StartOptions { capture_stderr: true, ..Default::default() });
+    c.wait_indexed();
+    let rel = SENTINEL.1;
+    // The sentinel's ConfigMap, then `x-deep:` holding l0..l244 (levels 2..246).
+    let level = |i: usize| format!("{}l{i}:\n", " ".repeat(i + 1));
+    let mut text = format!("{SENTINEL_CM}x-deep:\n");
+    let first_level_line = text.lines().count() as u32;
+    for i in 0..245 {
+        text.push_str(&level(i));
+    }
+    c.open_text(rel, &text);
+    let hover_answers = |c: &mut LspClient, step: &str| {
+        let at =
+            json!({"textDocument": {"uri": c.uri(rel)}, "position": {"line": SENTINEL.2, "character": SENTINEL.3 + 2}});
+        let h = c.request_raw("textDocument/hover", at);
+        assert!(h.get("error").is_none(), "{step}: hover failed: {h}");
+        assert!(h["result"].to_string().contains("SENTINEL"), "{step}: hover {h}");
+    };
+    let limit_lines = |c: &LspClient| -> Vec<u64> {
+        c.all_diagnostics()
+            .into_iter()
+            .filter(|d| d.0 == rel && d.5 == "yaml-syntax" && d.6.contains("the YAML parser reads"))
+            .map(|d| d.1)
+            .collect()
+    };
+    // One level per edit: l245 .. l259, past the 253rd level (l251) at l252.
+    for i in 245..260 {
+        let line = first_level_line + i as u32;
+        c.edit(rel, (line, 0), (line, 0), &level(i));
+        hover_answers(&mut c, &format!("level l{i}"));
+    }
+    let refused = u64::from(first_level_line) + 252;
+    c.wait_until("the parser's limit on the line of l252", |c| limit_lines(c) == [refused]);
+    // The part before it is still analysed: the sentinel is reported.
+    assert!(c.codes(rel).iter().any(|x| x == "undefined-variable"), "{:?}", c.codes(rel));
+
+    // A second document typed on one line, `- ` after `- `.
+    let end = first_level_line + 260;
+    c.edit(rel, (end, 0), (end, 0), "---\n");
+    for k in 0..260u32 {
+        c.edit(rel, (end + 1, 2 * k), (end + 1, 2 * k), "- ");
+    }
+    hover_answers(&mut c, "compact sequences");
+    c.wait_until("the limit on the compact line too", |c| limit_lines(c) == [refused, u64::from(end + 1)]);
+
+    // Back below the limit: l250 and deeper deleted, and the second document.
+    let cut = first_level_line + 250;
+    c.edit(rel, (cut, 0), (end + 2, 0), "");
+    hover_answers(&mut c, "back below the limit");
+    c.wait_until("no parser limit left", |c| limit_lines(c).is_empty());
+    assert!(c.codes(rel).iter().any(|x| x == "undefined-variable"), "{:?}", c.codes(rel));
+    let stderr = c.stderr_text();
+    assert_eq!(c.shutdown(), 0, "the server did not exit cleanly");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
