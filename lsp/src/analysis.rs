@@ -601,6 +601,15 @@ fn file_diagnostics(f: &FileModel, out: &mut Vec<Diagnostic>) {
                     Severity::Warning,
                     None,
                 ),
+                SyntaxProblemKind::FlowLimit => (
+                    format!(
+                        "flow collections (`[`, `{{`) nested deeper than {} levels (go-yaml, which Flux reads \
+                         manifests with, refuses more); the file is analysed up to here",
+                        crate::yaml::MAX_FLOW_LEVELS
+                    ),
+                    Severity::Warning,
+                    None,
+                ),
                 SyntaxProblemKind::AliasBudget => (
                     format!(
                         "aliases expand to more than {} nodes (an alias bomb?); the rest is not expanded",

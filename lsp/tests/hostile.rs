@@ -601,3 +601,27 @@ fn typing_past_the_parser_limit_in_an_open_buffer() {
     assert_eq!(c.shutdown(), 0, "the server did not exit cleanly");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Flow collections nested 4,000,000 deep in an 8 MB file: tree-sitter spent about 1.4 KB per
+/// level (gigabytes, minutes). Past `yaml::MAX_FLOW_LEVELS` (10,000, go-yaml's limit too) the
+/// file is read up to that line: a warning there, the document before it and the one after it
+/// analysed, in bounded time and memory.
+#[test]
+fn a_flow_bomb() {
+    let bomb = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\n  namespace: default\ndata:\n  v: \"${{BOMB_UNSET}}\"\nx-bomb: {}{}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after\n  namespace: default\ndata:\n  v: \"${{AFTER_UNSET}}\"\n",
+        "[".repeat(4_000_000),
+        "]".repeat(4_000_000)
+    );
+    let repo = generated(vec![
+        (format!("{APP}kustomization.yaml"), kustomization(&["configmap.yaml", "bomb.yaml"]).into_bytes()),
+        (format!("{APP}bomb.yaml"), bomb.into_bytes()),
+    ]);
+    let f = "kubernetes/apps/app/bomb.yaml";
+    let expected =
+        [Expect("yaml-syntax", f, 7, 0), Expect("undefined-variable", f, 6, 6), Expect("undefined-variable", f, 15, 6)];
+    let (diags, _) = run_case_to("flow-bomb", repo.path(), &expected, &[], Depth::Measured);
+    let d = find(&diags, &expected[0]).unwrap();
+    assert_eq!(d["severity"], "warning", "{d}");
+    assert!(d["message"].as_str().unwrap().contains("nested deeper than 10000 levels"), "{d}");
+}

@@ -19,7 +19,7 @@ mod scalar;
 mod syntax;
 
 pub use scalar::resolve_plain;
-pub use syntax::{convert, parse, parse_embedded, parse_tree, SyntaxTree, PARSER_MAX_LEVELS};
+pub use syntax::{convert, parse, parse_embedded, parse_tree, SyntaxTree, MAX_FLOW_LEVELS, PARSER_MAX_LEVELS};
 
 use crate::files::TextRange;
 
@@ -192,6 +192,9 @@ pub enum SyntaxProblemKind {
     /// the parser refuses (it would abort the process): the range is that token's line. The
     /// document is read up to that line, as if it ended there.
     ParserLimit,
+    /// Flow collections nested deeper than [`MAX_FLOW_LEVELS`]: the range is the line of the
+    /// bracket that goes deeper; the file is read up to that line, as if it ended there.
+    FlowLimit,
     /// An alias to an anchor that is not defined above it.
     UnknownAlias(String),
     /// Alias expansion hit `ALIAS_BUDGET`.

@@ -32,6 +32,12 @@ use tree_sitter::{InputEdit, Node as TsNode, Parser, Tree};
 /// comment): a token that would open one more is refused.
 pub const PARSER_MAX_LEVELS: usize = 253;
 
+/// Flow collections (`[`, `{`) open at once past which a text is not given to the parser,
+/// which spends about 1.4 KB and several microseconds per level: a 16 MiB file of `[` would
+/// take gigabytes. go-yaml, with which Flux and kustomize read manifests, refuses more than
+/// 10,000 too. The text is read up to the line that goes deeper, as if it ended there.
+pub const MAX_FLOW_LEVELS: usize = 10_000;
+
 pub(super) struct Kinds {
     pub(super) document: u16,
     pub(super) block_mapping: u16,
@@ -127,6 +133,9 @@ thread_local! {
 pub struct SyntaxTree {
     pub tree: Tree,
     pub refused_at: Option<usize>,
+    /// Where flow nesting passed [`MAX_FLOW_LEVELS`] (that bracket): the tree covers the text
+    /// up to the start of its line only.
+    pub flow_cut_at: Option<usize>,
 }
 
 impl SyntaxTree {
@@ -140,15 +149,59 @@ impl SyntaxTree {
 /// `edit`ed by the caller, for an incremental re-parse. A tree where a token was refused is
 /// not reused: its refusal would not be seen again in the parts tree-sitter reuses.
 pub fn parse_tree(text: &str, old: Option<&SyntaxTree>) -> Option<SyntaxTree> {
-    let old = old.filter(|o| o.refused_at.is_none()).map(|o| &o.tree);
+    if flow_too_deep(text, 0..text.len()).is_some() {
+        return parse_tree_in(
+            text,
+            0..text.len(),
+            tree_sitter::Point { row: 0, column: 0 },
+            point_of(text, text.len()),
+        );
+    }
+    let old = old.filter(|o| o.refused_at.is_none() && o.flow_cut_at.is_none()).map(|o| &o.tree);
     PARSER.with(|p| {
         let mut p = p.borrow_mut();
         p.set_included_ranges(&[]).ok();
         take_refusal();
         let tree = p.parse(text, old);
         let refused_at = take_refusal();
-        tree.map(|tree| SyntaxTree { tree, refused_at })
+        tree.map(|tree| SyntaxTree { tree, refused_at, flow_cut_at: None })
     })
+}
+
+/// The bracket that opens flow level [`MAX_FLOW_LEVELS`] + 1 in `text[range]`, counting each
+/// `[` and `{` up and each `]` and `}` down, outside comments. Brackets inside scalars count
+/// too: a text can be cut that go-yaml would read, but only one with thousands of unclosed
+/// brackets in its scalars.
+fn flow_too_deep(text: &str, range: TextRange) -> Option<usize> {
+    let bytes = &text.as_bytes()[range.clone()];
+    if bytes.len() <= MAX_FLOW_LEVELS {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_FLOW_LEVELS {
+                    return Some(range.start + i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'#' if i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'\r') => {
+                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The start of the line holding `at`.
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map_or(0, |i| i + 1)
 }
 
 /// Parses only `range` of `text` (used for YAML held inside a block scalar, such as a
@@ -175,7 +228,7 @@ fn parse_range(text: &str, range: TextRange, start: tree_sitter::Point, end: tre
         };
         let line = line_of(text, at);
         limit.get_or_insert_with(|| line.clone());
-        let cut = text[..line.start].rfind('\n').map_or(0, |i| i + 1).max(range.start);
+        let cut = line_start(text, line.start).max(range.start);
         if cut >= end.0 {
             break;
         }
@@ -195,6 +248,15 @@ fn parse_tree_in(
     start: tree_sitter::Point,
     end: tree_sitter::Point,
 ) -> Option<SyntaxTree> {
+    // Past `MAX_FLOW_LEVELS`, up to the start of that line only.
+    let flow_cut_at = flow_too_deep(text, range.clone());
+    let (range, end) = match flow_cut_at {
+        Some(at) => {
+            let cut = line_start(text, at).max(range.start);
+            (range.start..cut, point_of(text, cut))
+        }
+        None => (range, end),
+    };
     PARSER.with(|p| {
         let mut p = p.borrow_mut();
         let r = tree_sitter::Range { start_byte: range.start, end_byte: range.end, start_point: start, end_point: end };
@@ -203,7 +265,7 @@ fn parse_tree_in(
         let t = p.parse(text, None);
         let refused_at = take_refusal();
         p.set_included_ranges(&[]).ok();
-        t.map(|tree| SyntaxTree { tree, refused_at })
+        t.map(|tree| SyntaxTree { tree, refused_at, flow_cut_at })
     })
 }
 
@@ -257,9 +319,9 @@ pub fn parse(text: &str) -> ParsedYaml {
 /// one broken document does not hide the others (tree-sitter's error recovery often swallows
 /// everything after the error).
 pub fn convert(text: &str, tree: &SyntaxTree) -> ParsedYaml {
-    if tree.tree.root_node().has_error() {
+    if tree.tree.root_node().has_error() || tree.flow_cut_at.is_some() {
         let mut starts = document_starts(text);
-        if !starts.is_empty() || tree.refused_at.is_some() {
+        if !starts.is_empty() || tree.refused_at.is_some() || tree.flow_cut_at.is_some() {
             if starts.first().is_none_or(|s| s.0 != 0) {
                 starts.insert(0, (0, 0));
             }
@@ -290,6 +352,9 @@ fn convert_tree(text: &str, tree: &SyntaxTree) -> ParsedYaml {
     let root = tree.tree.root_node();
     if root.has_error() {
         collect_errors(root, &mut out.problems);
+    }
+    if let Some(at) = tree.flow_cut_at {
+        out.problems.push(SyntaxProblem { range: line_of(text, at), kind: SyntaxProblemKind::FlowLimit });
     }
     let mut cursor = root.walk();
     let docs: Vec<TsNode> = if root.kind_id() == k.document {

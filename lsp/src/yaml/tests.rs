@@ -295,3 +295,28 @@ fn alias_copies_are_cut_at_max_depth() {
     }
     assert!(n.as_map().is_some_and(<[(Node, Node)]>::is_empty) || n.is_null(), "{n:?}");
 }
+
+/// Flow nesting costs the parser about 1.4 KB per level: past `MAX_FLOW_LEVELS` (go-yaml's
+/// limit too) the text is read up to that line only, every other document as usual.
+#[test]
+fn flow_nesting_past_max_flow_levels_is_cut() {
+    let flow = |n: usize| "[".repeat(n) + &"]".repeat(n);
+    let ok = format!("k: v\nb: {}\n", flow(MAX_FLOW_LEVELS));
+    let p = parse(&ok);
+    assert!(p.problems.iter().all(|x| x.kind != SyntaxProblemKind::FlowLimit), "{:?}", p.problems);
+    let text = format!(
+        "kind: ConfigMap\n---\nk: v\nb: {}\n---\nkind: Secret\n# [[[[[[[[ comments do not count\n",
+        flow(MAX_FLOW_LEVELS + 1)
+    );
+    let p = parse(&text);
+    let cut: Vec<_> = p.problems.iter().filter(|x| x.kind == SyntaxProblemKind::FlowLimit).collect();
+    assert_eq!(cut.len(), 1, "{:?}", p.problems);
+    assert!(text[cut[0].range.clone()].starts_with("b: [[["));
+    let roots: Vec<&Node> = p.documents.iter().filter_map(|d| d.root.as_ref()).collect();
+    assert_eq!(roots.iter().filter_map(|r| r.str_at(&["kind"])).collect::<Vec<_>>(), ["ConfigMap", "Secret"]);
+    assert!(roots.iter().any(|r| r.str_at(&["k"]) == Some("v")), "the document up to the cut");
+    // The same through the server's path (a tree, then its conversion).
+    let tree = parse_tree(&text, None).unwrap();
+    assert!(tree.flow_cut_at.is_some());
+    assert_eq!(convert(&text, &tree).problems, p.problems);
+}
