@@ -16,13 +16,16 @@ export GITOPS_LSP_SKIP_LOG
 : >"$GITOPS_LSP_SKIP_LOG"
 
 skipped_summary() {
-  local suites
+  local status=$? suites
   suites=$(cut -d: -f1 "$GITOPS_LSP_SKIP_LOG" | sort -u)
+  echo
+  if [ "$status" -ne 0 ]; then
+    echo "test.sh: FAILED (exit $status); the suites after the failure did not run"
+  fi
   if [ -z "$suites" ]; then
-    echo "test.sh: every suite ran (0 skipped)"
+    echo "test.sh: 0 suites skipped"
     return
   fi
-  echo
   echo "test.sh: $(printf '%s\n' "$suites" | wc -l) suite(s) SKIPPED, not run on this machine:"
   sort -u "$GITOPS_LSP_SKIP_LOG" | sed 's/^/  - /'
 }
