@@ -541,7 +541,7 @@ fn forty_thousand_lines_and_long_lines() {
 
 /// Typing past the parser's nesting limit into an open buffer, one level per edit (the server
 /// re-parses each edit incrementally, from the previous tree), then on one line, `- ` after
-/// `- `; then back below the limit. The server answers hover after every edit, publishes the
+/// `- ` (ten per edit); then back below the limit. The server answers hover after every edit, publishes the
 /// limit on the right line, drops it when the nesting is gone, and exits cleanly.
 #[test]
 fn typing_past_the_parser_limit_in_an_open_buffer() {
@@ -582,13 +582,13 @@ fn typing_past_the_parser_limit_in_an_open_buffer() {
     // The part before it is still analysed: the sentinel is reported.
     assert!(c.codes(rel).iter().any(|x| x == "undefined-variable"), "{:?}", c.codes(rel));
 
-    // A second document typed on one line, `- ` after `- `.
+    // A second document typed on one line, `- ` after `- ` (ten at a time).
     let end = first_level_line + 260;
     c.edit(rel, (end, 0), (end, 0), "---\n");
-    for k in 0..260u32 {
-        c.edit(rel, (end + 1, 2 * k), (end + 1, 2 * k), "- ");
+    for k in 0..26u32 {
+        c.edit(rel, (end + 1, 20 * k), (end + 1, 20 * k), &"- ".repeat(10));
+        hover_answers(&mut c, &format!("{} compact sequences", 10 * (k + 1)));
     }
-    hover_answers(&mut c, "compact sequences");
     c.wait_until("the limit on the compact line too", |c| limit_lines(c) == [refused, u64::from(end + 1)]);
 
     // Back below the limit: l250 and deeper deleted, and the second document.
@@ -624,4 +624,29 @@ fn a_flow_bomb() {
     let d = find(&diags, &expected[0]).unwrap();
     assert_eq!(d["severity"], "warning", "{d}");
     assert!(d["message"].as_str().unwrap().contains("nested deeper than 10000 levels"), "{d}");
+}
+
+/// A paste over 16 MiB into an open buffer is treated as such a file on disk: not parsed
+/// (a valid 20 MB text took the parser minutes in a debug build, the server's lock held all
+/// along), `unreadable-file` (warning); the next, smaller text is analysed again.
+#[test]
+fn a_paste_over_16_mib_is_not_parsed() {
+    let root = committed("deep-nesting").canonicalize().unwrap();
+    let mut c = LspClient::start(&root);
+    c.wait_indexed();
+    let rel = SENTINEL.1;
+    c.open(rel);
+    c.wait_until("the sentinel", |c| c.codes(rel).iter().any(|x| x == SENTINEL.0));
+    let big = format!("{SENTINEL_CM}{}", "  k: \"v\"\n".repeat(20 * 1024 * 1024 / 9));
+    let started = Instant::now();
+    c.replace_all(rel, &big);
+    c.wait_until("unreadable-file on the paste", |c| c.codes(rel) == ["unreadable-file"]);
+    let at =
+        json!({"textDocument": {"uri": c.uri(rel)}, "position": {"line": SENTINEL.2, "character": SENTINEL.3 + 2}});
+    let h = c.request_raw("textDocument/hover", at);
+    assert!(h.get("error").is_none(), "{h}");
+    c.replace_all(rel, SENTINEL_CM);
+    c.wait_until("the sentinel again", |c| c.codes(rel).iter().any(|x| x == SENTINEL.0));
+    eprintln!("a 20 MB paste and back: {:.2} s", started.elapsed().as_secs_f64());
+    assert_eq!(c.shutdown(), 0);
 }

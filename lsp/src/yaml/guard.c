@@ -23,6 +23,7 @@
 const TSLanguage *tree_sitter_yaml(void);
 bool tree_sitter_yaml_external_scanner_scan(void *payload, TSLexer *lexer, const bool *valid);
 unsigned tree_sitter_yaml_external_scanner_serialize(void *payload, char *buffer);
+void tree_sitter_yaml_external_scanner_deserialize(void *payload, const char *buffer, unsigned length);
 
 // The scanner's serialize writes at most 1026 bytes (its loop tests `size < 1024` before
 // writing a 4-byte entry); room for more, in case.
@@ -32,10 +33,23 @@ unsigned tree_sitter_yaml_external_scanner_serialize(void *payload, char *buffer
 
 static _Thread_local uint32_t refused_count;
 static _Thread_local uint32_t refused_at;
+// The length of the state tree-sitter restored before this scan (it restores one before
+// every scan).
+static _Thread_local unsigned restored_length;
+
+static void guarded_deserialize(void *payload, const char *buffer, unsigned length) {
+    restored_length = length;
+    tree_sitter_yaml_external_scanner_deserialize(payload, buffer, length);
+}
 
 static bool guarded_scan(void *payload, TSLexer *lexer, const bool *valid) {
     if (!tree_sitter_yaml_external_scanner_scan(payload, lexer, valid)) {
         return false;
+    }
+    // A token opens one level at most (one entry), so only a state that already holds 253
+    // can outgrow the buffer: the others need no check.
+    if (restored_length + ENTRY <= TREE_SITTER_SERIALIZATION_BUFFER_SIZE) {
+        return true;
     }
     char state[STATE_ROOM];
     if (tree_sitter_yaml_external_scanner_serialize(payload, state) <= TREE_SITTER_SERIALIZATION_BUFFER_SIZE) {
@@ -73,7 +87,7 @@ static unsigned guarded_serialize(void *payload, char *buffer) {
 }
 
 // The grammar with the guarded scanner: a copy of tree-sitter-yaml's language (static
-// tables shared), built once. Only `scan` and `serialize` differ.
+// tables shared), built once. Only `scan`, `serialize` and `deserialize` differ.
 // Called once, under a Rust `OnceLock` (syntax.rs, `language`).
 static TSLanguage guarded;
 
@@ -81,6 +95,7 @@ const TSLanguage *gitops_yaml_language(void) {
     guarded = *tree_sitter_yaml();
     guarded.external_scanner.scan = guarded_scan;
     guarded.external_scanner.serialize = guarded_serialize;
+    guarded.external_scanner.deserialize = guarded_deserialize;
     return &guarded;
 }
 
