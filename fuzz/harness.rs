@@ -11,6 +11,10 @@
 //! - [`yaml_model`]: the input as one YAML file → `FileModel::build` (as an ordinary file and
 //!   as a `kustomization.yaml`), typed views, embedded patch parses, `LineIndex`
 //!   conversions, and an incremental re-parse after an edit compared with a fresh parse.
+//! - [`yaml_structure`]: the input turned into a YAML text by a structure generator
+//!   ([`structure`]) → the `yaml_model` checks, an edit compared with a fresh parse, the text
+//!   analysed in a one-cluster repository; a valid text has no syntax error, and the parser's
+//!   nesting limit is reported exactly past `yaml::PARSER_MAX_LEVELS` block levels.
 //! - [`analysis`]: the input decoded into a small repository ([`decode_repo`]) →
 //!   `AnalysisHost` → diagnostics, IDE queries, render, graph; optionally one more change
 //!   applied to the host and compared with a cold analysis of the same files.
@@ -369,11 +373,18 @@ fn point_of(text: &str, offset: usize) -> tree_sitter::Point {
 /// text from scratch, when neither parse has a syntax problem.
 fn incremental(text: &str, ins: &str, e: &[u8]) {
     let get = |i: usize| e.get(i).copied().unwrap_or(0) as usize;
-    let mut start = (get(0) | get(1) << 8).min(text.len());
+    incremental_at(text, get(0) | get(1) << 8, get(2) | get(3) << 8, ins, false);
+}
+
+/// `incremental` at `start` (clamped, moved to a character boundary), replacing `len` bytes.
+/// `strict`: also when there are problems other than syntax errors (the parser's limit, the
+/// nesting and alias cuts), both parses give the same problems and documents.
+fn incremental_at(text: &str, start: usize, len: usize, ins: &str, strict: bool) {
+    let mut start = start.min(text.len());
     while !text.is_char_boundary(start) {
         start -= 1;
     }
-    let mut end = (start + (get(2) | get(3) << 8)).min(text.len());
+    let mut end = (start + len).min(text.len());
     while !text.is_char_boundary(end) {
         end += 1;
     }
@@ -392,11 +403,98 @@ fn incremental(text: &str, ins: &str, e: &[u8]) {
     let inc = FileModel::from_parsed(path.clone(), Arc::from(new_text.as_str()), yaml::convert(&new_text, &tree));
     check_model(&inc);
     let fresh = FileModel::build(path, Arc::from(new_text.as_str()));
+    let docs = |m: &FileModel| m.yaml.documents.iter().map(|d| d.root.clone()).collect::<Vec<_>>();
     if fresh.yaml.problems.is_empty() && inc.yaml.problems.is_empty() {
-        let docs = |m: &FileModel| m.yaml.documents.iter().map(|d| d.root.clone()).collect::<Vec<_>>();
+        assert_eq!(docs(&inc), docs(&fresh), "incremental re-parse differs from a fresh parse");
+    }
+    let errors = |m: &FileModel| m.yaml.problems.iter().any(|p| p.kind == SyntaxProblemKind::Error);
+    if strict && !errors(&fresh) && !errors(&inc) {
+        assert_eq!(inc.yaml.problems, fresh.yaml.problems, "incremental re-parse: other problems");
         assert_eq!(docs(&inc), docs(&fresh), "incremental re-parse differs from a fresh parse");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Target `yaml_structure`
+// ---------------------------------------------------------------------------------------
+
+#[path = "structure.rs"]
+pub mod structure;
+
+/// Longest line tree-sitter-yaml's scanner reads right: it counts columns in 16 bits.
+const MAX_COLUMNS: usize = 32_767;
+
+/// Input: any bytes, turned into a YAML text by [`structure::generate`] (deep and wide
+/// nesting, block and flow styles, anchors, many documents, long lines); the bytes left
+/// choose an edit. Runs what `yaml_model` runs on that text (but the line index, whose
+/// checks are quadratic on long lines), the edit through an incremental
+/// re-parse compared with a fresh one (problems too), and the text as a file of a one-cluster
+/// repository through the analysis (diagnostics in bounds, hover and friends on it).
+/// Asserts besides: a valid text (no noise; lines under [`MAX_COLUMNS`]) has no syntax error,
+/// and the parser's limit is reported exactly when more than `yaml::PARSER_MAX_LEVELS` block
+/// levels are open at once.
+pub fn yaml_structure(data: &[u8]) {
+    let mut u = arbitrary::Unstructured::new(data);
+    let g = structure::generate(&mut u);
+    let text = g.text.as_str();
+    let parsed = yaml::parse(text);
+    let model = FileModel::from_parsed(RelPath::new("apps/x/app.yaml").unwrap(), Arc::from(text), parsed.clone());
+    check_model(&model);
+
+    let short_lines = text.lines().all(|l| l.len() <= MAX_COLUMNS);
+    if g.valid && short_lines {
+        let head = || text.chars().take(600).collect::<String>();
+        let errors: Vec<_> = parsed.problems.iter().filter(|p| p.kind == SyntaxProblemKind::Error).collect();
+        assert!(errors.is_empty(), "syntax errors in valid YAML: {errors:?} in {:?}", head());
+        let limits = parsed.problems.iter().filter(|p| p.kind == SyntaxProblemKind::ParserLimit).count();
+        if g.block_levels <= yaml::PARSER_MAX_LEVELS {
+            assert_eq!(limits, 0, "the parser's limit with {} block levels: {:?}", g.block_levels, head());
+        } else {
+            assert!(limits > 0, "{} block levels and no parser limit: {:?}", g.block_levels, head());
+        }
+    }
+
+    // An edit at a line: delete it, repeat it, indent it, or insert the input's characters.
+    let rest = u.take_rest();
+    let get = |i: usize| rest.get(i).copied().unwrap_or(0) as usize;
+    let lines: Vec<usize> =
+        std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).filter(|&i| i < text.len()).collect();
+    if let Some(&start) = lines.get((get(0) | get(1) << 8) % lines.len().max(1)) {
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i + 1);
+        let line = &text[start..end];
+        let typed = String::from_utf8_lossy(rest.get(3..).unwrap_or_default()).into_owned();
+        match get(2) % 4 {
+            0 => incremental_at(text, start, end - start, "", true),
+            1 => incremental_at(text, start, 0, line, true),
+            2 => incremental_at(text, start, 0, "  ", true),
+            _ => incremental_at(text, start + (get(3) % line.len().max(1)), 0, &typed, true),
+        }
+    }
+
+    // The text as a manifest of a one-cluster repository.
+    let mut vfs = Vfs::default();
+    let mut config = None;
+    for (p, t) in STRUCTURE_REPO {
+        insert(&mut vfs, &mut config, RelPath::new(p).unwrap(), t.as_bytes().to_vec());
+    }
+    insert(&mut vfs, &mut config, RelPath::new("kubernetes/apps/hello/app.yaml").unwrap(), text.as_bytes().to_vec());
+    let a = AnalysisHost::from_vfs(&vfs, None).analysis();
+    check_diagnostics(&a, None);
+    queries(&a, None, rest);
+}
+
+/// The repository around a `yaml_structure` text (`kubernetes/apps/hello/app.yaml`).
+const STRUCTURE_REPO: &[(&str, &str)] = &[
+    (
+        "kubernetes/clusters/dev/flux-system/gotk-sync.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./kubernetes/clusters/dev\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+    ),
+    (
+        "kubernetes/clusters/dev/apps.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: hello\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./kubernetes/apps/hello\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  postBuild:\n    substitute:\n      APP_NAME: hello\n",
+    ),
+    ("kubernetes/apps/hello/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - app.yaml\n"),
+];
 
 // ---------------------------------------------------------------------------------------
 // Target `analysis`
@@ -512,6 +610,8 @@ fn check_in_file(a: &Analysis, config: Option<&str>, p: &RelPath, r: &Range<usiz
 
 fn check_diagnostics(a: &Analysis, config: Option<&str>) -> Vec<gitops_lsp::diagnostics::Diagnostic> {
     let diags = a.diagnostics();
+    // One line index per file (a file with thousands of diagnostics made this quadratic).
+    let mut indexes: std::collections::HashMap<RelPath, LineIndex> = std::collections::HashMap::new();
     for d in &diags {
         check_in_file(a, config, &d.file, &d.range, d.code);
         assert!(!d.message.is_empty(), "{}: empty message", d.code);
@@ -520,7 +620,7 @@ fn check_diagnostics(a: &Analysis, config: Option<&str>) -> Vec<gitops_lsp::diag
         }
         // As the server converts it.
         if let Some(t) = text_of(a, config, &d.file) {
-            let idx = LineIndex::new(t);
+            let idx = indexes.entry(d.file.clone()).or_insert_with(|| LineIndex::new(t));
             let (s, e) = (idx.position(t, d.range.start), idx.position(t, d.range.end));
             assert!(s <= e, "{}: start {s:?} after end {e:?}", d.code);
         }

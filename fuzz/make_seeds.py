@@ -6,7 +6,10 @@ The formats are those decoded by harness.rs (see its doc comments):
 - subst:      UTF-8 text;
 - yaml_model: one YAML file, or `text 0xFF inserted 0xFF <u16 start><u16 len>` (an edit);
 - analysis:   `control 0x00 <path index> content (0x00 <path index> content)*`, path
-              indexes into vocab/paths.txt.
+              indexes into vocab/paths.txt;
+- yaml_structure: any bytes (structure.rs turns them into YAML): pseudo-random inputs whose
+              first bytes ask for a deep chain of each kind and length, many documents,
+              noise (the same generator as lsp/tests/fuzz_regressions.rs).
 
 Run from anywhere: python3 fuzz/make_seeds.py
 """
@@ -170,7 +173,40 @@ def analysis_seeds():
     return n + 4
 
 
+# ---- yaml_structure -------------------------------------------------------------------
+
+
+def structure_seeds():
+    state = 0x9E3779B97F4A7C15
+    mask = (1 << 64) - 1
+
+    def byte():
+        nonlocal state
+        state ^= (state << 13) & mask
+        state ^= state >> 7
+        state ^= (state << 17) & mask
+        return state & 0xFF
+
+    n = 0
+    # Flags (structure.rs, `generate`): bit 0 a deep chain, bit 1 many documents, bit 2 a
+    # leading `---`, bit 3 a final `...`, bit 4 noise. Then the chain's length (two bytes,
+    # modulo 321) and kind (0-5).
+    for i in range(40):
+        data = bytearray(byte() for _ in range(1500))
+        flags = [1, 1, 1, 3, 5, 9, 17, 0][i % 8]
+        data[0] = flags
+        data[1:3] = struct.pack(">H", i * 320 // 39)
+        data[3] = i % 6
+        write("yaml_structure", bytes(data))
+        n += 1
+    for size in [0, 1, 8, 64, 512]:
+        write("yaml_structure", bytes(byte() for _ in range(size)))
+        n += 1
+    return n
+
+
 if __name__ == "__main__":
     print("subst", subst_seeds())
+    print("yaml_structure", structure_seeds())
     print("yaml_model", yaml_seeds())
     print("analysis", analysis_seeds())

@@ -5,13 +5,13 @@
 #
 # Builds (stable toolchain: RUSTC_BOOTSTRAP=1 unlocks the nightly flags cargo-fuzz passes):
 #   subst       AddressSanitizer (the default), debug assertions and overflow checks on (-a);
-#   yaml_model, analysis  no sanitizer (-s none, about 4x the executions per second; they
+#   yaml_model, yaml_structure, analysis  no sanitizer (-s none, about 4x the executions per second; they
 #               are safe Rust, and tree-sitter's C code is not instrumented either way), -a.
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}
 shift || true
-targets=("${@:-subst yaml_model analysis}")
+targets=("${@:-subst yaml_model yaml_structure analysis}")
 read -r -a targets <<<"${targets[*]}"
 export RUSTC_BOOTSTRAP=1
 
@@ -23,6 +23,7 @@ flags() {
   case "$1" in
     subst) echo "-dict=dict/subst.dict -max_len=512 -timeout=10" ;;
     yaml_model) echo "-dict=dict/yaml.dict -max_len=8192 -timeout=10" ;;
+    yaml_structure) echo "-max_len=4096 -timeout=20" ;;
     analysis) echo "-dict=dict/analysis.dict -max_len=12288 -timeout=20" ;;
   esac
 }

@@ -586,8 +586,26 @@ fn file_diagnostics(f: &FileModel, out: &mut Vec<Diagnostic>) {
                 }
                 SyntaxProblemKind::TooDeep => (
                     format!(
-                        "nesting deeper than {} levels; the rest of this document is not analysed",
+                        "mappings and sequences nested deeper than {} levels; what lies deeper is not analysed",
                         crate::yaml::MAX_DEPTH
+                    ),
+                    Severity::Warning,
+                    None,
+                ),
+                SyntaxProblemKind::ParserLimit => (
+                    format!(
+                        "nesting deeper than the YAML parser reads ({} block mappings, sequences and \
+                         block scalars open at once); this document is analysed up to here",
+                        crate::yaml::PARSER_MAX_LEVELS
+                    ),
+                    Severity::Warning,
+                    None,
+                ),
+                SyntaxProblemKind::FlowLimit => (
+                    format!(
+                        "flow collections (`[`, `{{`) nested deeper than {} levels (go-yaml, which Flux reads \
+                         manifests with, refuses more); the file is analysed up to here",
+                        crate::yaml::MAX_FLOW_LEVELS
                     ),
                     Severity::Warning,
                     None,

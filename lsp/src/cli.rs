@@ -81,8 +81,11 @@ pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
         Format::Github => github(&diags, &texts, &args.path, out),
     };
     if let Err(e) = result {
-        let _ = writeln!(err, "error: cannot write output: {e}");
-        return 2;
+        // A reader that went away (`| head`) leaves the verdict as it is.
+        if !reader_gone(&e) {
+            let _ = writeln!(err, "error: cannot write output: {e}");
+            return 2;
+        }
     }
     let errors = diags.iter().any(|d| d.severity == Severity::Error);
     let warnings = diags.iter().any(|d| d.severity == Severity::Warning);
@@ -91,6 +94,23 @@ pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     } else {
         0
     }
+}
+
+/// The output's reader has gone away (`gitops-lsp clusters | head`): like other Unix tools,
+/// the command stops writing and exits quietly, without a message. (Rust ignores SIGPIPE, so
+/// a write to a closed pipe fails with EPIPE instead of ending the process.)
+fn reader_gone(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+/// Exit code of a command whose output failed: 0 when the reader has gone away, else 2 with
+/// the error.
+fn write_failed(e: &std::io::Error, err: &mut dyn Write) -> i32 {
+    if reader_gone(e) {
+        return 0;
+    }
+    let _ = writeln!(err, "error: cannot write output: {e}");
+    2
 }
 
 /// Keeps what concerns the named clusters: their own diagnostics, and the cluster-less ones
@@ -478,10 +498,7 @@ pub fn clusters(path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     };
     match w() {
         Ok(()) => 0,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            2
-        }
+        Err(e) => write_failed(&e, err),
     }
 }
 
@@ -537,7 +554,7 @@ pub fn render(
     match crate::ide::render::render(&analysis, &rel, cluster, show_secrets) {
         Ok(text) => match out.write_all(text.as_bytes()) {
             Ok(()) => 0,
-            Err(e) => fail(err, format!("cannot write output: {e}")),
+            Err(e) => write_failed(&e, err),
         },
         Err(msg) => fail(err, msg),
     }
@@ -599,9 +616,7 @@ pub fn ipam(path: &Path, format: IpamFormat, out: &mut dyn Write, err: &mut dyn 
                     json!({"cluster": n.cluster, "network": n.network, "pools": pools, "outside_pools": outside})
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut *out, &clusters)
-                .map_err(std::io::Error::other)
-                .and_then(|_| writeln!(out))
+            writeln!(out, "{}", serde_json::to_string_pretty(&clusters).unwrap_or_default())
         }
         IpamFormat::Table => (|| -> std::io::Result<()> {
             for n in nets.iter() {
@@ -650,9 +665,6 @@ pub fn ipam(path: &Path, format: IpamFormat, out: &mut dyn Write, err: &mut dyn 
     };
     match result {
         Ok(()) => 0,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            2
-        }
+        Err(e) => write_failed(&e, err),
     }
 }

@@ -43,7 +43,7 @@ macro_rules! codes {
 pub mod codes {
     use super::{Code, Severity};
     codes! {
-        YAML_SYNTAX = "yaml-syntax", Error, "The file is not valid YAML (syntax error, duplicate key, unknown alias, runaway nesting).";
+        YAML_SYNTAX = "yaml-syntax", Error, "The file is not valid YAML (syntax error, duplicate key, unknown alias), or a part of it is not analysed (nesting past a limit, an alias bomb).";
         CONFIG_ERROR = "config-error", Error, "`.gitops-lsp.toml` cannot be read; defaults are used.";
         UNREADABLE_FILE = "unreadable-file", Error, "A manifest could not be read: not UTF-8, too large, or unreadable.";
         UNDEFINED_VARIABLE = "undefined-variable", Error, "`${VAR}` has no value and no default in a cluster; strict substitution (Flux >= 2.9) fails the whole Kustomization.";

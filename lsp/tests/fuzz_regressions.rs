@@ -25,6 +25,7 @@ fn target_fn(target: &str) -> fn(&[u8]) {
     match target {
         "subst" => harness::subst,
         "yaml_model" => harness::yaml_model,
+        "yaml_structure" => harness::yaml_structure,
         "analysis" => harness::analysis,
         t => panic!("unknown fuzz target `{t}`"),
     }
@@ -78,6 +79,11 @@ fn regressions_yaml_model() {
 }
 
 #[test]
+fn regressions_yaml_structure() {
+    regressions("yaml_structure");
+}
+
+#[test]
 fn regressions_analysis() {
     regressions("analysis");
 }
@@ -86,6 +92,7 @@ fn regressions_analysis() {
 /// (the whole corpus takes about 6 s for `yaml_model` and 4 s for `analysis` in a debug build).
 const YAML_SAMPLE: usize = 1200;
 const ANALYSIS_SAMPLE: usize = 600;
+const STRUCTURE_SAMPLE: usize = 300;
 
 fn corpus(target: &str, sample: Option<usize>) {
     let dir = root().join("fuzz/corpus").join(target);
@@ -110,6 +117,11 @@ fn corpus_subst() {
 #[test]
 fn corpus_yaml_model() {
     corpus("yaml_model", Some(YAML_SAMPLE));
+}
+
+#[test]
+fn corpus_yaml_structure() {
+    corpus("yaml_structure", Some(STRUCTURE_SAMPLE));
 }
 
 #[test]
@@ -145,4 +157,37 @@ fn analysis_input_format() {
     let text = repo.vfs.texts.values().next().unwrap();
     assert!(text.starts_with("a: 1\n"));
     assert_eq!(&text[5..], harness::fragments()[0]);
+}
+
+/// The structure generator of `yaml_structure` builds texts on both sides of the parser's
+/// nesting limit (`yaml::PARSER_MAX_LEVELS`), in each shape it nests, and the target's
+/// assertions hold on them (pseudo-random inputs, a fixed seed).
+#[test]
+fn structure_generator_crosses_the_parser_limit() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut below, mut above) = (0, 0);
+    for i in 0..24u64 {
+        let mut input: Vec<u8> = (0..1500).map(|_| next() as u8).collect();
+        // A deep chain (flag bit 0), no noise (bit 4), one to three documents (bit 1 clear);
+        // chain lengths spread over 0..=320, each chain kind in turn.
+        input[0] = (input[0] | 1) & !0b1_0010;
+        let chain = (i * 320 / 23) as u16;
+        input[1..3].copy_from_slice(&chain.to_be_bytes());
+        input[3] = (i % 6) as u8;
+        let g = harness::structure::generate(&mut arbitrary::Unstructured::new(&input));
+        assert!(g.valid);
+        if g.block_levels > gitops_lsp::yaml::PARSER_MAX_LEVELS {
+            above += 1;
+        } else {
+            below += 1;
+        }
+        harness::yaml_structure(&input);
+    }
+    assert!(below >= 5 && above >= 3, "{below} texts within the limit, {above} past it");
 }

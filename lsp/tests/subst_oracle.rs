@@ -4,7 +4,8 @@
 //! The Go helper in `tests/oracle/main.go` is built offline in GOPATH mode against Debian's
 //! packaged sources: it needs the `golang-go` and `golang-github-drone-envsubst-dev` packages
 //! (GOPATH defaults to /usr/share/gocode; override with GITOPS_LSP_GOPATH). Without `go` the
-//! test prints `skipped: go not installed` and passes, unless GITOPS_LSP_REQUIRE_ORACLE=1.
+//! test says it skipped (`common::skip`, listed at the end of `scripts/test.sh`) and passes,
+//! unless GITOPS_LSP_REQUIRE_ORACLE=1.
 //!
 //! Compared for every case: whether the text is rejected, and the substituted text (unset
 //! variables read as ""). Where Flux intentionally differs from drone the case is skipped
@@ -18,6 +19,8 @@
 //!
 //! Not compared at all: strict mode (drone has no notion of unset), which the unit tests in
 //! `src/subst/tests.rs` cover.
+
+mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -322,13 +325,8 @@ fn unhex(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
 }
 
-fn require_oracle() -> bool {
-    std::env::var("GITOPS_LSP_REQUIRE_ORACLE").is_ok_and(|v| v == "1")
-}
-
 fn skip(reason: &str) {
-    assert!(!require_oracle(), "GITOPS_LSP_REQUIRE_ORACLE=1 but {reason}");
-    println!("skipped: {reason}");
+    common::skip("subst_oracle (drone/envsubst)", reason, Some("GITOPS_LSP_REQUIRE_ORACLE"));
 }
 
 fn build_oracle(gopath: &Path) -> Result<PathBuf, String> {

@@ -538,7 +538,7 @@ fn ts_parse_all(texts: &[&Arc<str>]) {
                     break;
                 }
                 if let Some(tree) = gitops_lsp::yaml::parse_tree(texts[i], None) {
-                    nodes.fetch_add(tree.root_node().child_count(), Ordering::Relaxed);
+                    nodes.fetch_add(tree.tree.root_node().child_count(), Ordering::Relaxed);
                 }
             });
         }

@@ -1,19 +1,21 @@
 //! Open documents: text in a rope, the tree-sitter tree kept for incremental re-parses, and
 //! the file model built from them. Edits arrive as LSP ranges in UTF-16 code units.
 
-use crate::files::RelPath;
+use crate::files::{RelPath, Unreadable};
+use crate::host::Change;
 use crate::model::FileModel;
+use crate::workspace::MAX_FILE_SIZE;
 use crate::yaml;
 use ropey::Rope;
 use std::sync::Arc;
 use tower_lsp_server::ls_types as lsp;
-use tree_sitter::{InputEdit, Point, Tree};
+use tree_sitter::{InputEdit, Point};
 
 pub struct Doc {
     pub root: usize,
     pub version: i32,
     pub rope: Rope,
-    pub tree: Option<Tree>,
+    pub tree: Option<yaml::SyntaxTree>,
     pub model: Arc<FileModel>,
 }
 
@@ -71,6 +73,16 @@ impl Doc {
         ok
     }
 
+    /// What the analysis gets of this document: its model, or, over `MAX_FILE_SIZE` (a huge
+    /// paste), what it gets of such a file on disk: too large, not read.
+    pub fn change(&self) -> Change {
+        let size = self.rope.len_bytes() as u64;
+        if size > MAX_FILE_SIZE {
+            return Change::Unreadable(self.model.path.clone(), Unreadable::TooLarge { size, limit: MAX_FILE_SIZE });
+        }
+        Change::Parsed(self.model.clone())
+    }
+
     /// LSP position (UTF-16) -> char index; a column past the line end clamps to it; a line
     /// past the end is an error, except the line just after a final newline.
     fn char_of(&self, p: lsp::Position) -> Option<usize> {
@@ -102,7 +114,11 @@ impl Doc {
     }
 }
 
-fn build(rel: RelPath, text: &str, old: Option<&Tree>) -> (Option<Tree>, Arc<FileModel>) {
+fn build(rel: RelPath, text: &str, old: Option<&yaml::SyntaxTree>) -> (Option<yaml::SyntaxTree>, Arc<FileModel>) {
+    if text.len() as u64 > MAX_FILE_SIZE {
+        // Not parsed, as such a file on disk is not read (`change` says so to the analysis).
+        return (None, Arc::new(FileModel::from_parsed(rel, Arc::from(text), yaml::ParsedYaml::default())));
+    }
     let tree = yaml::parse_tree(text, old);
     let parsed = match &tree {
         Some(t) => yaml::convert(text, t),

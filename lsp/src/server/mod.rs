@@ -182,8 +182,7 @@ impl Backend {
                 let Some(root) = inner.roots.get(idx) else { continue };
                 let root_path = root.path.clone();
                 // Documents opened while indexing win over the disk.
-                let open: Vec<Change> =
-                    inner.docs.values().filter(|d| d.root == idx).map(|d| Change::Parsed(d.model.clone())).collect();
+                let open: Vec<Change> = inner.docs.values().filter(|d| d.root == idx).map(Doc::change).collect();
                 let _ = root_path;
                 let root = &mut inner.roots[idx];
                 root.host.apply(changes);
@@ -550,7 +549,7 @@ impl LanguageServer for Backend {
             let mut inner = self.state.lock();
             let Some((idx, rel)) = Self::locate_or_add(&mut inner, &doc.uri) else { return };
             let d = Doc::open(idx, rel, doc.version, &doc.text);
-            inner.roots[idx].host.apply([Change::Parsed(d.model.clone())]);
+            inner.roots[idx].host.apply([d.change()]);
             inner.docs.insert(doc.uri, d);
         }
         self.state.mark_dirty();
@@ -574,7 +573,7 @@ impl LanguageServer for Backend {
                 return;
             }
             let ok = doc.apply_changes(params.text_document.version, &params.content_changes);
-            let model = doc.model.clone();
+            let change = doc.change();
             let idx = doc.root;
             if !ok {
                 log::warn(format_args!(
@@ -582,7 +581,7 @@ impl LanguageServer for Backend {
                     uri.as_str()
                 ));
             }
-            inner.roots[idx].host.apply([Change::Parsed(model)]);
+            inner.roots[idx].host.apply([change]);
         }
         self.state.mark_dirty();
     }
