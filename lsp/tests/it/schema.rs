@@ -40,20 +40,20 @@ fn mem(files: &[(&str, &str)]) -> Analysis {
 fn catalog_loads_fast_and_small() {
     let t = std::time::Instant::now();
     let cat = schema::Catalog::load(&[
-        ("core", include_str!("../schemas/core.json")),
-        ("flux", include_str!("../schemas/flux.json")),
-        ("kustomize", include_str!("../schemas/kustomize.json")),
-        ("cilium", include_str!("../schemas/cilium.json")),
-        ("gateway", include_str!("../schemas/gateway.json")),
-        ("cert-manager", include_str!("../schemas/cert-manager.json")),
-        ("external-secrets", include_str!("../schemas/external-secrets.json")),
-        ("cnpg", include_str!("../schemas/cnpg.json")),
-        ("dragonfly", include_str!("../schemas/dragonfly.json")),
-        ("victoriametrics", include_str!("../schemas/victoriametrics.json")),
-        ("rook-ceph", include_str!("../schemas/rook-ceph.json")),
-        ("prometheus", include_str!("../schemas/prometheus.json")),
-        ("external-dns", include_str!("../schemas/external-dns.json")),
-        ("volsync", include_str!("../schemas/volsync.json")),
+        ("core", include_str!("../../schemas/core.json")),
+        ("flux", include_str!("../../schemas/flux.json")),
+        ("kustomize", include_str!("../../schemas/kustomize.json")),
+        ("cilium", include_str!("../../schemas/cilium.json")),
+        ("gateway", include_str!("../../schemas/gateway.json")),
+        ("cert-manager", include_str!("../../schemas/cert-manager.json")),
+        ("external-secrets", include_str!("../../schemas/external-secrets.json")),
+        ("cnpg", include_str!("../../schemas/cnpg.json")),
+        ("dragonfly", include_str!("../../schemas/dragonfly.json")),
+        ("victoriametrics", include_str!("../../schemas/victoriametrics.json")),
+        ("rook-ceph", include_str!("../../schemas/rook-ceph.json")),
+        ("prometheus", include_str!("../../schemas/prometheus.json")),
+        ("external-dns", include_str!("../../schemas/external-dns.json")),
+        ("volsync", include_str!("../../schemas/volsync.json")),
     ])
     .unwrap();
     let elapsed = t.elapsed();

@@ -2,7 +2,7 @@
 //! around the cursor is often broken YAML on purpose: that is what an editor sends while
 //! the user types.
 
-mod ide;
+use crate::ide;
 
 use expect_test::{expect, Expect};
 use gitops_lsp::ide::complete;

@@ -8,7 +8,7 @@
 //! Skips without `nvim` (or without a C compiler, for the queries) unless
 //! GITOPS_LSP_REQUIRE_NVIM=1 (CI sets it).
 
-mod common;
+use crate::common;
 use common::lsp::copy_dir;
 use common::*;
 use serde_json::Value;

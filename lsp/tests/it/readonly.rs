@@ -9,7 +9,7 @@
 //! trace still catch one.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 use common::lsp::*;
 use common::*;
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! CRDs-catalog style JSON schema files extend and override the catalog, through the real
 //! binary (`check`) and the server (diagnostics, completion, hover, file watching).
 
-mod common;
+use crate::common;
 use common::lsp::*;
 use common::*;
 use serde_json::json;

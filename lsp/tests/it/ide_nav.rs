@@ -1,7 +1,7 @@
 //! Hover, definition, references and rename on cursor-marked fixtures (see `ide/mod.rs` for
 //! the fixture format: `#- /path` headers, `$0` cursor, `\$0` for a literal).
 
-mod ide;
+use crate::ide;
 
 use expect_test::{expect, Expect};
 use gitops_lsp::ide::nav;

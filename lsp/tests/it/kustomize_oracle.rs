@@ -2,7 +2,7 @@
 //! for every folder with a kustomization.yaml in the fixtures, the objects the model places
 //! (kind, namespace, name) equal what kustomize builds. Skips without kubectl.
 
-mod common;
+use crate::common;
 use common::*;
 use gitops_lsp::analysis::Analysis;
 use gitops_lsp::project::Placed;

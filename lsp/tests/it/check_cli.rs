@@ -1,6 +1,6 @@
 //! `gitops-lsp check` end to end: the real binary on the bundled fixtures.
 
-mod common;
+use crate::common;
 use common::*;
 
 #[test]

@@ -2,7 +2,7 @@
 //! on it, and the server completes the keys of its `spec` and shows, on a nested key of that
 //! kind, the key's own description, type, enum values and default.
 
-mod common;
+use crate::common;
 use common::lsp::*;
 use common::*;
 use serde_json::json;

@@ -1,6 +1,6 @@
 //! The language server driven over stdio JSON-RPC: lifecycle, sync, live diagnostics.
 
-mod common;
+use crate::common;
 use common::lsp::*;
 use common::*;
 use serde_json::json;

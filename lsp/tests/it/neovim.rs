@@ -1,7 +1,7 @@
 //! A real editor: headless Neovim 0.11 with the repository's `lsp/gitops_lsp.lua` attached to
 //! the real `gitops-lsp`. Skips without `nvim` unless GITOPS_LSP_REQUIRE_NVIM=1 (CI sets it).
 
-mod common;
+use crate::common;
 use common::lsp::copy_dir;
 use common::*;
 use std::process::Command;

@@ -12,7 +12,7 @@
 //! Inputs whose bug lies in a file this suite's owner may not change are kept under
 //! `tests/fuzz_regressions/open/<target>/` and run by an ignored test until it is fixed.
 
-#[path = "../../fuzz/harness.rs"]
+#[path = "../../../fuzz/harness.rs"]
 mod harness;
 
 use std::path::{Path, PathBuf};

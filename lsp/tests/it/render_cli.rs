@@ -1,7 +1,7 @@
 //! `gitops-lsp render --cluster NAME FILE`: the real binary on fixtures/home-ops and on small
 //! temporary repositories.
 
-mod common;
+use crate::common;
 use common::*;
 
 const POOLS: &str = "kubernetes/infrastructure/networking/cilium/ipam";

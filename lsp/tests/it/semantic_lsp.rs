@@ -2,7 +2,7 @@
 //! `textDocument/semanticTokens/full` and `/range` decoded from LSP's relative encoding
 //! (UTF-16 columns) back to the text they cover, and the refresh on a focus-cluster change.
 
-mod common;
+use crate::common;
 use common::lsp::*;
 use common::*;
 use serde_json::{json, Value};

@@ -8,7 +8,7 @@
 //! with an `expect![[...]]` snapshot (`UPDATE_EXPECT=1 cargo test --test ide_outline`
 //! rewrites them; each was read and checked by hand).
 
-mod fixture_files;
+use crate::fixture_files;
 
 use expect_test::{expect, Expect};
 use gitops_lsp::analysis::Analysis;

@@ -18,7 +18,7 @@
 //! The snapshots are expect-test's (`UPDATE_EXPECT=1 cargo test --test model_rules` rewrites
 //! them); each one was read and checked against Flux's behaviour by hand.
 
-mod fixture_files;
+use crate::fixture_files;
 
 use expect_test::{expect, Expect};
 use gitops_lsp::analysis::Analysis;

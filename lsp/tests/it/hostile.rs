@@ -16,7 +16,7 @@
 //! (symbolic links resolved) lies in the repository or is the loader's, it opens nothing for
 //! writing, creates no socket and starts no program.
 
-mod common;
+use crate::common;
 use common::lsp::*;
 use common::*;
 use serde_json::{json, Value};

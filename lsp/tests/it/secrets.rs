@@ -8,7 +8,7 @@
 //! no marker, nor its base64 form, may appear in any output. `--show-secrets` is the one way
 //! to see them, and the control test checks that it does (so the markers are reachable).
 
-mod common;
+use crate::common;
 use common::lsp::*;
 use common::*;
 use serde_json::{json, Value};

@@ -5,7 +5,7 @@
 //! URLs, cycles, alias bombs, huge files, binary and non-UTF-8 files, CRLF and byte-order
 //! marks) are in `hostile.rs`, indexed by `fixtures/hostile/README.md`.
 
-mod common;
+use crate::common;
 use common::*;
 
 const SENTINEL_CM: &[u8] =

@@ -2,7 +2,7 @@
 //! text (the incremental path — rope edits, tree-sitter `Tree::edit`, re-parse — agrees with a
 //! cold parse from disk).
 
-mod common;
+use crate::common;
 use common::lsp::*;
 use common::*;
 use proptest::prelude::*;

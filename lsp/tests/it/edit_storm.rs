@@ -13,7 +13,7 @@
 //! The random sequence is a seeded xorshift: the same storm every run. The counts and the
 //! time are printed (`--nocapture`).
 
-mod common;
+use crate::common;
 use common::lsp::*;
 use common::*;
 use serde_json::{json, Value};

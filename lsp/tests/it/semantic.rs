@@ -6,7 +6,7 @@
 //! characters) and compared with an `expect![[...]]` snapshot (`UPDATE_EXPECT=1 cargo test
 //! --test semantic` rewrites them; each was read and checked by hand).
 
-mod fixture_files;
+use crate::fixture_files;
 
 use expect_test::{expect, Expect};
 use gitops_lsp::analysis::Analysis;

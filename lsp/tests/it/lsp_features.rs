@@ -1,7 +1,7 @@
 //! Editor features over stdio JSON-RPC on fixtures/home-ops. Cursor positions are written
 //! as the fixture text around them with `$0` marking the cursor, found in the real file.
 
-mod common;
+use crate::common;
 use common::lsp::*;
 use common::*;
 use serde_json::{json, Value};
