@@ -309,12 +309,32 @@ const SYSTEM_PREFIXES: &[&str] =
 /// above it (as git does when it checks a sub-folder).
 const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore", ".git/info/exclude"];
 
+/// In a linked worktree (`git worktree add`), `.git` is a file naming the worktree's folder in
+/// the main repository; the ignore rules of `dir` are then found through it: that file, the
+/// `commondir` file it leads to and the repository's `info/exclude` (symbolic links resolved).
+fn linked_worktree_files(dir: &Path) -> Vec<PathBuf> {
+    let dot_git = dir.join(".git");
+    let Some(git_dir) = std::fs::read_to_string(&dot_git)
+        .ok()
+        .and_then(|t| t.lines().next().and_then(|l| l.strip_prefix("gitdir: ")).map(PathBuf::from))
+    else {
+        return Vec::new();
+    };
+    let common = std::fs::read_to_string(git_dir.join("commondir"))
+        .ok()
+        .and_then(|t| t.lines().next().map(|l| git_dir.join(l)))
+        .unwrap_or_else(|| git_dir.clone());
+    let exclude = common.join("info/exclude");
+    vec![dot_git, git_dir.join("commondir"), exclude.canonicalize().unwrap_or(exclude)]
+}
+
 /// Asserts that a traced run read nothing outside `root` (symbolic links resolved) but the
 /// system's loader files and the ignore rules of the folders above, wrote nothing, opened
 /// no socket and started no program.
 #[track_caller]
 pub fn assert_confined(t: &Trace, root: &Path) {
     let root = root.canonicalize().unwrap();
+    let linked_worktree: Vec<PathBuf> = root.ancestors().flat_map(linked_worktree_files).collect();
     let outside: Vec<String> = t
         .opened
         .iter()
@@ -327,6 +347,9 @@ pub fn assert_confined(t: &Trace, root: &Path) {
                 return false;
             }
             let real = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+            if linked_worktree.iter().any(|w| *p == w || real == *w) {
+                return false;
+            }
             !real.starts_with(&root)
         })
         .map(|p| p.display().to_string())
