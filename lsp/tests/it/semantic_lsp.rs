@@ -54,41 +54,6 @@ fn tok(line: usize, text: &str, kind: &str, mods: &[&str]) -> Tok {
     Tok { line, text: text.into(), kind: kind.into(), mods: mods.iter().map(|m| m.to_string()).collect() }
 }
 
-/// The `initialize` result of a fresh server (framed JSON-RPC by hand: the shared client keeps
-/// only its own checks of it).
-fn initialize_result(root: &std::path::Path) -> Value {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let mut child = std::process::Command::new(bin())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-        "params": {"processId": null, "rootUri": uri_of(root), "capabilities": {}}})
-    .to_string();
-    let mut stdin = child.stdin.take().unwrap();
-    write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-    stdin.flush().unwrap();
-    let mut r = BufReader::new(child.stdout.take().unwrap());
-    let mut len = 0;
-    loop {
-        let mut line = String::new();
-        r.read_line(&mut line).unwrap();
-        if line.trim().is_empty() {
-            break;
-        }
-        if let Some(v) = line.trim().strip_prefix("Content-Length: ") {
-            len = v.parse().unwrap();
-        }
-    }
-    let mut buf = vec![0; len];
-    r.read_exact(&mut buf).unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
-    serde_json::from_slice::<Value>(&buf).unwrap()["result"].clone()
-}
-
 const HR: &str = "kubernetes/infrastructure/networking/cilium/core/helmrelease.yaml";
 
 #[test]
@@ -103,7 +68,7 @@ fn semantic_tokens_over_stdio() {
     c.settle(Duration::from_millis(100));
 
     // The server's legend, as a client reads it from `initialize`.
-    let legend = initialize_result(home.path())["capabilities"]["semanticTokensProvider"].clone();
+    let legend = c.initialize_result["capabilities"]["semanticTokensProvider"].clone();
     assert_eq!(legend["full"], true);
     assert_eq!(legend["range"], true);
     let legend = legend["legend"].clone();

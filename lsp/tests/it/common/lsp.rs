@@ -1,14 +1,16 @@
-//! A small LSP client that drives the real `gitops-lsp` binary over stdio JSON-RPC.
+//! The client of the language-server tests: the real `gitops-lsp` binary over stdio JSON-RPC
+//! (the transport is `test_support::lsp_client`, shared with the benchmarks), with what a
+//! test asks of a session: initialize, documents and their versions, the latest diagnostics
+//! of each file, the notifications and server requests seen, a transcript.
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
+pub use test_support::lsp_client::uri_of;
+use test_support::lsp_client::{kind, Kind, Server, Spawn};
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -39,11 +41,10 @@ impl Default for StartOptions {
 }
 
 pub struct LspClient {
-    child: Child,
-    stdin: Arc<Mutex<ChildStdin>>,
-    rx: Receiver<Value>,
-    next_id: i64,
+    server: Server,
     pub root: PathBuf,
+    /// The server's answer to `initialize`.
+    pub initialize_result: Value,
     /// Latest diagnostics per URI, as published.
     pub diagnostics: HashMap<String, Value>,
     /// Every notification seen, in order.
@@ -51,22 +52,8 @@ pub struct LspClient {
     /// Methods of the requests the server sent (answered null), in order.
     pub server_requests: Vec<String>,
     versions: HashMap<String, i64>,
-    /// Responses read while waiting for another one, by id.
-    responses: HashMap<i64, Value>,
-    stderr: Option<Arc<Mutex<Vec<u8>>>>,
     /// Every message the server sent (when `StartOptions::transcript`).
     pub transcript: Option<Vec<String>>,
-}
-
-fn write_msg(w: &mut impl Write, v: &Value) {
-    let body = serde_json::to_vec(v).unwrap();
-    write!(w, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
-    w.write_all(&body).unwrap();
-    w.flush().unwrap();
-}
-
-pub fn uri_of(path: &Path) -> String {
-    format!("file://{}", path.display())
 }
 
 impl LspClient {
@@ -91,74 +78,15 @@ impl LspClient {
             }
             None => Command::new(bin),
         };
-        let mut child = cmd
-            .args(&args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(if capture_stderr { Stdio::piped() } else { Stdio::null() })
-            .spawn()
-            .expect("start gitops-lsp");
-        let stderr = child.stderr.take().map(|mut e| {
-            let buf = Arc::new(Mutex::new(Vec::new()));
-            let b = buf.clone();
-            std::thread::spawn(move || {
-                let mut chunk = [0u8; 4096];
-                while let Ok(n) = e.read(&mut chunk) {
-                    if n == 0 {
-                        break;
-                    }
-                    b.lock().unwrap().extend_from_slice(&chunk[..n]);
-                }
-            });
-            buf
-        });
-        let stdin = Arc::new(Mutex::new(child.stdin.take().unwrap()));
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let reply = stdin.clone();
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(stdout);
-            loop {
-                let mut len = None;
-                loop {
-                    let mut line = String::new();
-                    if r.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = line.strip_prefix("Content-Length: ") {
-                        len = v.parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; len.expect("Content-Length")];
-                if r.read_exact(&mut body).is_err() {
-                    return;
-                }
-                let v: Value = serde_json::from_slice(&body).expect("server sent JSON");
-                // Requests from the server (progress tokens, registrations) get a null result.
-                if v.get("id").is_some() && v.get("method").is_some() {
-                    write_msg(&mut *reply.lock().unwrap(), &json!({"jsonrpc": "2.0", "id": v["id"], "result": null}));
-                }
-                if tx.send(v).is_err() {
-                    return;
-                }
-            }
-        });
+        cmd.args(&args);
         let mut c = LspClient {
-            child,
-            stdin,
-            rx,
-            next_id: 1,
+            server: Server::spawn(cmd, Spawn { settings: None, capture_stderr }),
             root: root.clone(),
+            initialize_result: Value::Null,
             diagnostics: HashMap::new(),
             notifications: Vec::new(),
             server_requests: Vec::new(),
             versions: HashMap::new(),
-            responses: HashMap::new(),
-            stderr,
             transcript: transcript.then(Vec::new),
         };
         let res = c.request(
@@ -181,47 +109,37 @@ impl LspClient {
             }),
         );
         assert_eq!(res["serverInfo"]["name"], "gitops-lsp");
+        c.initialize_result = res;
         c.notify("initialized", json!({}));
         c
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {
-        write_msg(&mut *self.stdin.lock().unwrap(), &json!({"jsonrpc": "2.0", "method": method, "params": params}));
+        self.server.notify(method, params).expect("write to the server");
     }
 
+    /// Keeps what a message from the server says (each message comes here once).
     fn record(&mut self, v: &Value) {
         if let Some(t) = &mut self.transcript {
             t.push(v.to_string());
         }
-        if v.get("id").is_some() {
-            if let Some(m) = v.get("method").and_then(|m| m.as_str()) {
-                self.server_requests.push(m.to_string());
-            } else if let Some(id) = v["id"].as_i64() {
-                // A response: kept until `response(id)` takes it.
-                self.responses.insert(id, v.clone());
+        match kind(v) {
+            Kind::Request { method, .. } => self.server_requests.push(method.to_string()),
+            // Kept by `Server` until `response(id)` takes it.
+            Kind::Response { .. } => {}
+            Kind::Notification { method, params } => {
+                if method == "textDocument/publishDiagnostics" {
+                    self.diagnostics.insert(params["uri"].as_str().unwrap().to_string(), params.clone());
+                }
+                self.notifications.push(v.clone());
             }
-        }
-        if v.get("id").is_none() {
-            if v["method"] == "textDocument/publishDiagnostics" {
-                self.diagnostics.insert(v["params"]["uri"].as_str().unwrap().to_string(), v["params"].clone());
-            }
-            self.notifications.push(v.clone());
         }
     }
 
     fn next(&mut self, deadline: Instant) -> Option<Value> {
-        let now = Instant::now();
-        if now >= deadline {
-            return None;
-        }
-        match self.rx.recv_timeout(deadline - now) {
-            Ok(v) => {
-                self.record(&v);
-                Some(v)
-            }
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => panic!("server closed its output"),
-        }
+        let (_, v) = self.server.recv(deadline.checked_duration_since(Instant::now())?)?;
+        self.record(&v);
+        Some(v)
     }
 
     /// Sends a request and returns the whole response (`result` or `error`).
@@ -232,25 +150,18 @@ impl LspClient {
 
     /// Sends a request without waiting; returns its id (see `response`).
     pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        write_msg(
-            &mut *self.stdin.lock().unwrap(),
-            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
-        );
-        id
+        self.server.send_request(method, params).expect("write to the server")
     }
 
     /// Waits for the response to request `id` (`None` after `TIMEOUT`); responses to other
     /// requests read meanwhile are kept for their own `response` call.
     pub fn response(&mut self, id: i64) -> Option<Value> {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(v) = self.responses.remove(&id) {
-                return Some(v);
-            }
-            self.next(deadline)?;
+        let mut read = Vec::new();
+        let r = self.server.response(id, Instant::now() + TIMEOUT, |_, v| read.push(v.clone()));
+        for v in &read {
+            self.record(v);
         }
+        r.map(|(_, v)| v)
     }
 
     /// Asks `$/cancelRequest` for request `id`.
@@ -270,12 +181,12 @@ impl LspClient {
 
     /// What the server wrote to stderr so far (`StartOptions::capture_stderr`).
     pub fn stderr_text(&self) -> String {
-        self.stderr.as_ref().map(|b| String::from_utf8_lossy(&b.lock().unwrap()).into_owned()).unwrap_or_default()
+        self.server.stderr_text()
     }
 
     /// The child process id (to read its memory use from /proc).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.server.pid
     }
 
     pub fn request(&mut self, method: &str, params: Value) -> Value {
@@ -393,23 +304,9 @@ impl LspClient {
     pub fn shutdown(mut self) -> i32 {
         self.request("shutdown", Value::Null);
         self.notify("exit", Value::Null);
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code().unwrap_or(-1);
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("server did not exit");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for LspClient {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
+        // (Dropping the client kills a server that is still running.)
+        let status = self.server.wait_exit(TIMEOUT).expect("server did not exit");
+        status.code().unwrap_or(-1)
     }
 }
 

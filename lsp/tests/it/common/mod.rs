@@ -179,9 +179,7 @@ pub fn run_measured(args: &[&str], cwd: Option<&Path>) -> Measured {
 
 /// Peak resident memory (KiB) of a running process, from /proc (Linux).
 pub fn peak_rss_of(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    test_support::proc_status_kib(pid, "VmHWM")
 }
 
 /// What a traced run did to the file system, the network and processes (`strace`).
