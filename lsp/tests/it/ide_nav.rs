@@ -966,7 +966,7 @@ spec:
 "#;
 
 fn refs_fixture(uses: &str) -> Fixture {
-    let uses = format!("#- /apps/web/uses.yaml\n{}", ide::trim_indent(uses));
+    let uses = format!("#- /apps/web/uses.yaml\n{}", uses.strip_prefix('\n').unwrap_or(uses));
     parse_parts(&[TWO_CLUSTERS, WEB_DEPLOYMENT, REFS, &uses])
 }
 

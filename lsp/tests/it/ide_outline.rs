@@ -8,15 +8,13 @@
 //! with an `expect![[...]]` snapshot (`UPDATE_EXPECT=1 cargo test --test ide_outline`
 //! rewrites them; each was read and checked by hand).
 
-use crate::fixture_files;
+use crate::fixture;
 
 use expect_test::{expect, Expect};
 use gitops_lsp::analysis::Analysis;
-use gitops_lsp::files::{RelPath, TextRange, Vfs};
+use gitops_lsp::files::{RelPath, TextRange};
 use gitops_lsp::ide::{outline, render, Symbol};
-use gitops_lsp::snapshot::Snapshot;
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 // ---------------------------------------------------------------------------------------
 // Helpers.
@@ -28,35 +26,10 @@ struct Fixture {
     marks: Vec<usize>,
 }
 
-fn parse(fixture: &str) -> Fixture {
-    let mut vfs = Vfs::default();
-    let mut marked: Option<(RelPath, Vec<usize>)> = None;
-    let mut last = None;
-    for (path, text) in fixture_files::split(fixture) {
-        // Markers: `$0` (removed, offset kept), `\$0` (a literal `$0`).
-        let mut clean = String::with_capacity(text.len());
-        let mut marks = Vec::new();
-        let mut rest = text.as_str();
-        while let Some(i) = rest.find("$0") {
-            if rest[..i].ends_with('\\') {
-                clean.push_str(&rest[..i - 1]);
-                clean.push_str("$0");
-            } else {
-                clean.push_str(&rest[..i]);
-                marks.push(clean.len());
-            }
-            rest = &rest[i + 2..];
-        }
-        clean.push_str(rest);
-        let rel = RelPath::new(&path).expect("fixture paths stay in the repo");
-        last = Some(rel.clone());
-        if !marks.is_empty() {
-            marked = Some((rel.clone(), marks));
-        }
-        vfs.insert_text(rel, clean);
-    }
-    let (file, marks) = marked.unwrap_or_else(|| (last.expect("a fixture has files"), Vec::new()));
-    Fixture { analysis: Analysis::new(Arc::new(Snapshot::from_vfs(&vfs, None))), file, marks }
+fn parse(text: &str) -> Fixture {
+    let files = fixture::parse(text);
+    let marked = files.iter().rev().find(|f| !f.marks.is_empty()).or(files.last()).expect("a fixture has files");
+    Fixture { analysis: fixture::analysis(&files), file: marked.rel(), marks: marked.marks.clone() }
 }
 
 impl Fixture {

@@ -7,13 +7,16 @@
 //! when it is missing, unless CI's `GITOPS_LSP_REQUIRE_*` variables ask for it.
 //!
 //! Shared helpers: [`common`] (running the real binary, temporary repositories, the JSON-RPC
-//! client over stdio), [`fixture_files`] and [`ide`] (multi-file fixture strings).
-//! Data next to the modules: `snapshots/` (insta), `*.proptest-regressions` (proptest); beside
-//! this folder: `../nvim/` (Neovim scripts), `../oracle/` (the Go substitution oracle),
-//! `../fuzz_regressions/` (crash inputs replayed by `fuzz_regressions`).
+//! client over stdio), [`fixture`] (multi-file fixture strings with `$0` marks: the one
+//! parser of every in-memory test) and [`ide`] (a fixture with one cursor, and how the editor
+//! features are printed).
+//! Data: `snapshots/` (insta's, named after the module), and beside this folder
+//! `../proptest-regressions/` (proptest's saved failing cases, by module), `../nvim/` (Neovim
+//! scripts), `../oracle/` (the Go substitution oracle), `../fuzz_regressions/` (crash inputs
+//! replayed by `fuzz_regressions`).
 
 mod common;
-mod fixture_files;
+mod fixture;
 mod ide;
 
 mod bad_input;

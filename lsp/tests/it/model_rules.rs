@@ -18,11 +18,11 @@
 //! The snapshots are expect-test's (`UPDATE_EXPECT=1 cargo test --test model_rules` rewrites
 //! them); each one was read and checked against Flux's behaviour by hand.
 
-use crate::fixture_files;
+use crate::fixture;
 
 use expect_test::{expect, Expect};
 use gitops_lsp::analysis::Analysis;
-use gitops_lsp::files::{RelPath, Vfs};
+use gitops_lsp::files::RelPath;
 use gitops_lsp::project::{ClusterOrigin, KsNode, Placed, SourceFound, Value};
 use gitops_lsp::snapshot::Snapshot;
 use gitops_lsp::subst;
@@ -32,17 +32,8 @@ use std::sync::Arc;
 // ---------------------------------------------------------------------------------------
 // Helpers.
 
-fn analyse(fixture: &str) -> Analysis {
-    let mut vfs = Vfs::default();
-    let mut config = None;
-    for (path, text) in fixture_files::split(fixture) {
-        if path == ".gitops-lsp.toml" {
-            config = Some(text);
-        } else {
-            vfs.insert_text(RelPath::new(&path).expect("fixture paths stay in the repo"), text);
-        }
-    }
-    Analysis::new(Arc::new(Snapshot::from_vfs(&vfs, config.as_deref())))
+fn analyse(text: &str) -> Analysis {
+    fixture::analysis(&fixture::parse(text))
 }
 
 /// Schema checks (issue 5) have their own tests; the fixtures here are minimal objects.
@@ -312,7 +303,7 @@ fn chains(a: &Analysis, path: &str) -> String {
 #[test]
 fn gitignore_is_honoured() {
     let dir = tempfile::tempdir().unwrap();
-    let mut all = fixture_files::split(BASE);
+    let mut all: Vec<(String, String)> = fixture::parse(BASE).into_iter().map(|f| (f.path, f.text)).collect();
     all.push((".gitignore".into(), "ignored/\n*.local.yaml\n".into()));
     // Would be a yaml-syntax error, and a duplicate of cluster-settings, if read.
     all.push(("clusters/dev/ignored/broken.yaml".into(), "a: {b: 1\n".into()));

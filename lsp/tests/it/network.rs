@@ -7,7 +7,7 @@
 
 use gitops_lsp::analysis::Analysis;
 use gitops_lsp::diagnostics::{merge_and_sort, Diagnostic};
-use gitops_lsp::files::{RelPath, Vfs};
+use gitops_lsp::files::RelPath;
 use gitops_lsp::network;
 use gitops_lsp::snapshot::Snapshot;
 use gitops_lsp::workspace;
@@ -23,29 +23,9 @@ fn load_dir(dir: &Path) -> Analysis {
     Analysis::new(Arc::new(Snapshot::from_vfs(&loaded.vfs, loaded.config_text.as_deref())))
 }
 
-/// Splits a fixture into files, each dedented by its own smallest indentation.
-fn load_str(fixture: &str) -> Analysis {
-    let mut files: Vec<(String, Vec<&str>)> = Vec::new();
-    for line in fixture.lines() {
-        if let Some(path) = line.trim_start().strip_prefix("#- /") {
-            files.push((path.trim().to_string(), Vec::new()));
-        } else if let Some((_, body)) = files.last_mut() {
-            body.push(line);
-        }
-    }
-    let mut vfs = Vfs::default();
-    let mut config = None;
-    for (path, lines) in files {
-        let indent =
-            lines.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
-        let text: String = lines.iter().map(|l| format!("{}\n", l.get(indent..).unwrap_or(""))).collect();
-        if path == ".gitops-lsp.toml" {
-            config = Some(text);
-        } else {
-            vfs.insert_text(RelPath::new(&path).unwrap(), text);
-        }
-    }
-    Analysis::new(Arc::new(Snapshot::from_vfs(&vfs, config.as_deref())))
+/// An in-memory repository (`crate::fixture`).
+fn load_str(text: &str) -> Analysis {
+    crate::fixture::analysis(&crate::fixture::parse(text))
 }
 
 fn render(a: &Analysis, diags: &[Diagnostic]) -> String {

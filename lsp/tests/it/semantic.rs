@@ -6,15 +6,13 @@
 //! characters) and compared with an `expect![[...]]` snapshot (`UPDATE_EXPECT=1 cargo test
 //! --test semantic` rewrites them; each was read and checked by hand).
 
-use crate::fixture_files;
+use crate::fixture;
 
 use expect_test::{expect, Expect};
 use gitops_lsp::analysis::Analysis;
-use gitops_lsp::files::{RelPath, TextRange, Vfs};
+use gitops_lsp::files::{RelPath, TextRange};
 use gitops_lsp::ide::semantic::{self, modifier, modifier_names, TokenType};
-use gitops_lsp::snapshot::Snapshot;
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 struct Fixture {
     analysis: Analysis,
@@ -23,24 +21,14 @@ struct Fixture {
 }
 
 /// `file`: the file under test (the one with markers if any, else the last one).
-fn parse(fixture: &str) -> Fixture {
-    let mut vfs = Vfs::default();
-    let mut marked = None;
-    let mut last = None;
-    for (path, text) in fixture_files::split(fixture) {
-        let marks: Vec<usize> = text.match_indices("$0").enumerate().map(|(i, (at, _))| at - 2 * i).collect();
-        let rel = RelPath::new(&path).unwrap();
-        if marks.len() == 2 {
-            marked = Some((rel.clone(), marks[0]..marks[1]));
-        }
-        last = Some(rel.clone());
-        vfs.insert_text(rel, text.replace("$0", ""));
-    }
+fn parse(text: &str) -> Fixture {
+    let files = fixture::parse(text);
+    let marked = files.iter().rev().find(|f| f.marks.len() == 2);
     let (file, range) = match marked {
-        Some((f, r)) => (f, Some(r)),
-        None => (last.unwrap(), None),
+        Some(f) => (f.rel(), Some(f.marks[0]..f.marks[1])),
+        None => (files.last().unwrap().rel(), None),
     };
-    Fixture { analysis: Analysis::new(Arc::new(Snapshot::from_vfs(&vfs, None))), file, range }
+    Fixture { analysis: fixture::analysis(&files), file, range }
 }
 
 fn render(fx: &Fixture, cluster: Option<&str>) -> String {

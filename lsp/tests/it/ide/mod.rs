@@ -1,15 +1,10 @@
-//! Fixtures for the editor-feature tests (`ide_nav.rs`, `ide_complete.rs`).
-//!
-//! A fixture is one string holding several files, each after a header line
-//! `#- /path/to/file.yaml` (a YAML comment, so fixtures stay readable as YAML). The common
-//! indentation of the whole string is removed first. The cursor is the exact two
-//! characters `$0` (written anywhere, even right before `{` or inside a `${...}`); write
-//! `\$0` for a literal `$0`. Exactly one cursor per fixture. A file named
-//! `/.gitops-lsp.toml` is the configuration.
-#![allow(dead_code)]
+//! Fixtures for the editor-feature tests (`ide_nav.rs`, `ide_complete.rs`): a multi-file
+//! fixture (`crate::fixture`: `#- /path` headers, `\$0` for a literal `$0`) with exactly one
+//! `$0`, the cursor; and how these tests print what a feature returns.
 
+use crate::fixture;
 use gitops_lsp::analysis::Analysis;
-use gitops_lsp::files::{RelPath, TextRange, Vfs};
+use gitops_lsp::files::{RelPath, TextRange};
 use gitops_lsp::ide::{CompletionItem, NavTarget, TextEdit};
 use gitops_lsp::snapshot::Snapshot;
 use std::sync::Arc;
@@ -27,74 +22,17 @@ impl Fixture {
     }
 }
 
-pub fn trim_indent(s: &str) -> String {
-    let s = s.strip_prefix('\n').unwrap_or(s);
-    let indent = s.lines().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
-    let mut out = String::new();
-    for l in s.trim_end().lines() {
-        out.push_str(if l.len() >= indent { &l[indent..] } else { l.trim_start() });
-        out.push('\n');
-    }
-    out
-}
-
-/// Removes the cursor marker; returns the text and the cursor's byte offset.
-fn take_cursor(text: &str) -> (String, Option<usize>) {
-    let mut out = String::with_capacity(text.len());
-    let mut cursor = None;
-    let mut rest = text;
-    while let Some(i) = rest.find("$0") {
-        if rest[..i].ends_with('\\') {
-            out.push_str(&rest[..i - 1]);
-            out.push_str("$0");
-        } else {
-            out.push_str(&rest[..i]);
-            assert!(cursor.is_none(), "more than one $0 cursor in the fixture");
-            cursor = Some(out.len());
-        }
-        rest = &rest[i + 2..];
-    }
-    out.push_str(rest);
-    (out, cursor)
-}
-
-/// Parses fixture parts (each trimmed of its own indentation) as one fixture.
+/// Parses fixture parts (e.g. a shared repository and a test's own files) as one fixture.
 pub fn parse_parts(parts: &[&str]) -> Fixture {
-    let all: String = parts.iter().map(|p| trim_indent(p)).collect();
-    parse(&all)
+    parse(&parts.join("\n"))
 }
 
-pub fn parse(fixture: &str) -> Fixture {
-    let fixture = trim_indent(fixture);
-    let mut files: Vec<(String, String)> = Vec::new();
-    for line in fixture.lines() {
-        if let Some(p) = line.strip_prefix("#- ") {
-            files.push((p.trim().trim_start_matches('/').to_string(), String::new()));
-        } else {
-            let (_, t) = files.last_mut().expect("the fixture starts with a `#- /path` header");
-            t.push_str(line);
-            t.push('\n');
-        }
-    }
-    let mut vfs = Vfs::default();
-    let mut config = None;
-    let mut cursor = None;
-    for (path, text) in files {
-        let (text, c) = take_cursor(&text);
-        let rel = RelPath::new(&path).unwrap();
-        if let Some(c) = c {
-            assert!(cursor.is_none(), "more than one $0 cursor in the fixture");
-            cursor = Some((rel.clone(), c));
-        }
-        if path == ".gitops-lsp.toml" {
-            config = Some(text);
-        } else {
-            vfs.insert_text(rel, text);
-        }
-    }
-    let (file, offset) = cursor.expect("no $0 cursor in the fixture");
-    let snapshot = Arc::new(Snapshot::from_vfs(&vfs, config.as_deref()));
-    Fixture { analysis: Analysis::new(snapshot), file, offset }
+pub fn parse(text: &str) -> Fixture {
+    let files = fixture::parse(text);
+    let mut marked = files.iter().filter(|f| !f.marks.is_empty());
+    let file = marked.next().expect("no $0 cursor in the fixture");
+    assert!(file.marks.len() == 1 && marked.next().is_none(), "more than one $0 cursor in the fixture");
+    Fixture { analysis: fixture::analysis(&files), file: file.rel(), offset: file.marks[0] }
 }
 
 /// Loads a folder of `fixtures/` from disk; the cursor is the first occurrence of `needle`
