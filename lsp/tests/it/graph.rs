@@ -3,8 +3,8 @@
 //!
 //! The JSON of each cluster's graph is also the input of the VS Code extension's graph view
 //! tests: it is compared with `vscode-ext/test/fixtures/home-ops.<cluster>.graph.json`
-//! (`UPDATE_EXPECT=1 cargo test --test graph` rewrites those files), so the view is tested on
-//! exactly what the server returns.
+//! (`UPDATE_EXPECT=1 cargo test -p gitops-lsp --test it graph::` rewrites those files), so the
+//! view is tested on exactly what the server returns.
 
 use gitops_lsp::analysis::Analysis;
 use gitops_lsp::ide::graph::{graph, Graph};
@@ -73,6 +73,10 @@ fn graph_json_matches_the_extension_fixtures() {
             continue;
         }
         let want = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(want == json, "{} is out of date: run `UPDATE_EXPECT=1 cargo test --test graph`", path.display());
+        assert!(
+            want == json,
+            "{} is out of date: run `UPDATE_EXPECT=1 cargo test -p gitops-lsp --test it graph::`",
+            path.display()
+        );
     }
 }

@@ -1,12 +1,11 @@
 //! Document and workspace symbols, document links, inlay hints, code lenses and render
 //! (`gitops_lsp::ide::{outline, render}`), each on a small in-memory repository.
 //!
-//! A fixture is one string holding several files: each file starts after a header line
-//! `#- /path/to/file.yaml` (a YAML comment as well) and is dedented on its own. `$0` marks a
-//! position (two of them a range) where a feature needs one; `\$0` is a literal `$0`.
-//! Each feature has one helper that calls it and renders the result as short text, compared
-//! with an `expect![[...]]` snapshot (`UPDATE_EXPECT=1 cargo test --test ide_outline`
-//! rewrites them; each was read and checked by hand).
+//! Fixtures are `crate::fixture` strings (`#- /path` headers); `$0` marks a position (two of
+//! them a range) where a feature needs one, in the last file that has marks (else the last
+//! file). Each feature has one helper that calls it and renders the result as short text,
+//! compared with an `expect![[...]]` snapshot (`UPDATE_EXPECT=1 cargo test -p gitops-lsp
+//! --test it ide_outline::` rewrites them; each was read and checked by hand).
 
 use crate::fixture;
 

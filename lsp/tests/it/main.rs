@@ -2,7 +2,7 @@
 //! dependencies once, not once per file), one module per suite.
 //!
 //! Run one suite with `cargo test -p gitops-lsp --test it SUITE::` (e.g. `check_cli::`), one
-//! test with its full path (`cargo test -p gitops-lsp --test it check_cli::json_output`).
+//! test with its full path (`cargo test -p gitops-lsp --test it check_cli::json_output_snapshot`).
 //! Suites that need an external tool (Neovim, Go, kubectl, Chromium, strace) say they skipped
 //! when it is missing, unless CI's `GITOPS_LSP_REQUIRE_*` variables ask for it.
 //!

@@ -1,9 +1,12 @@
 //! The repository model's rules (issue 2, item 3 "The model, complete"), one test per rule,
 //! each on a small in-memory repository.
 //!
-//! A fixture is one string holding several files: each file starts after a header line
-//! `#- /path/to/file.yaml` (a YAML comment as well) and is dedented on its own, so fixtures
-//! can be indented in the source. `#- /.gitops-lsp.toml` is the configuration file.
+//! Fixtures are `crate::fixture` strings (`#- /path` headers; `#- /.gitops-lsp.toml` is the
+//! configuration file). A test's repository is written as shared parts and its own files:
+//! `BASE` (cluster `dev` with its `cluster-settings`), `PROD` (a second cluster), `APP_KS` and
+//! `APP_CM` (the app `app` at `./apps/app` and its one ConfigMap), `GEN_KS` (a Flux
+//! Kustomization of a folder without kustomization.yaml), joined by `parts(&[..])`; `base`,
+//! `app`, `app_with` and `app_files` are the common shapes.
 //!
 //! - `check(fixture)` renders every diagnostic as `path:line:col severity code [clusters] message`
 //!   (1-based line and UTF-16 column; the " (cluster x)" suffix that the core appends to messages
@@ -15,8 +18,8 @@
 //!   Kustomization)'s variables; `chains(analysis, file)` shows which chains of Flux
 //!   Kustomizations bring a file's objects into each cluster.
 //!
-//! The snapshots are expect-test's (`UPDATE_EXPECT=1 cargo test --test model_rules` rewrites
-//! them); each one was read and checked against Flux's behaviour by hand.
+//! The snapshots are expect-test's (`UPDATE_EXPECT=1 cargo test -p gitops-lsp --test it
+//! model_rules::` rewrites them); each one was read and checked against Flux's behaviour by hand.
 
 use crate::fixture;
 
@@ -244,9 +247,27 @@ data:
   CLUSTER: dev
 "#;
 
-fn base(rest: &str) -> String {
-    format!("{BASE}\n{rest}")
+/// A repository made of fixture parts (`BASE`, `APP_KS`, ... and a test's own files).
+fn parts(parts: &[&str]) -> String {
+    parts.join("\n")
 }
+
+fn base(rest: &str) -> String {
+    parts(&[BASE, rest])
+}
+
+/// A second cluster, `prod`: only its bootstrap Kustomization at `./clusters/prod` (no source,
+/// no settings).
+const PROD: &str = r#"
+#- /clusters/prod/flux-system/gotk-sync.yaml
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  path: ./clusters/prod
+"#;
 
 // ---------------------------------------------------------------------------------------
 // Files.
@@ -334,20 +355,7 @@ fn gitignore_is_honoured() {
 #[test]
 fn multi_document_files_keep_ranges() {
     // The third document (after an empty one) is read, and its diagnostic points into it.
-    let a = analyse(&base(
-        r#"
-        #- /clusters/dev/apps.yaml
-        apiVersion: kustomize.toolkit.fluxcd.io/v1
-        kind: Kustomization
-        metadata:
-          name: app
-          namespace: flux-system
-        spec:
-          path: ./apps/app
-          postBuild:
-            substituteFrom:
-              - kind: ConfigMap
-                name: cluster-settings
+    let a = analyse(&app(r#"
         #- /apps/app/all.yaml
         apiVersion: v1
         kind: ConfigMap
@@ -365,8 +373,7 @@ fn multi_document_files_keep_ranges() {
         data:
           cluster: ${CLUSTER}
           oops: "x-${NOPE}"
-        "#,
-    ));
+        "#));
     assert_snapshot(
         render_diags(&a),
         expect![[r#"
@@ -703,8 +710,18 @@ spec:
 "#;
 
 fn app(rest: &str) -> String {
-    format!("{BASE}\n{APP_KS}\n{rest}")
+    parts(&[BASE, APP_KS, rest])
 }
+
+/// The app's one object when a test needs no other: a ConfigMap without variables.
+const APP_CM: &str = r#"
+#- /apps/app/cm.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app
+  namespace: default
+"#;
 
 #[test]
 fn kustomize_resources_files_and_folders() {
@@ -801,7 +818,11 @@ fn components_must_be_kind_component() {
     // kustomize `components` and Flux `spec.components` must name `kind: Component`
     // folders; a Component listed under `resources` is wrong too. The good component's
     // objects are part of the build.
-    let f = app(r#"
+    let f = parts(&[
+        BASE,
+        APP_KS,
+        APP_CM,
+        r#"
         #- /apps/app/kustomization.yaml
         resources:
           - cm.yaml
@@ -809,12 +830,6 @@ fn components_must_be_kind_component() {
         components:
           - ../../components/good
           - ../../components/plain
-        #- /apps/app/cm.yaml
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: app
-          namespace: default
         #- /components/good/kustomization.yaml
         apiVersion: kustomize.config.k8s.io/v1alpha1
         kind: Component
@@ -847,7 +862,8 @@ fn components_must_be_kind_component() {
         metadata:
           name: gen
           namespace: default
-    "#);
+    "#,
+    ]);
     assert_snapshot(
         check(&f),
         expect![[r#"
@@ -946,20 +962,26 @@ fn include_cycle_is_protected() {
     );
 }
 
+/// A Flux Kustomization `gen` at `./apps/gen`, a folder without kustomization.yaml.
+const GEN_KS: &str = r#"
+#- /clusters/dev/apps.yaml
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: gen
+  namespace: flux-system
+spec:
+  path: ./apps/gen
+"#;
+
 #[test]
 fn flux_generated_kustomization_takes_all_manifests_below() {
     // `spec.path` without kustomization.yaml: every .yaml/.yml in the folder and in its
     // sub-folders, at any depth; other files are not manifests.
-    let f = base(
+    let f = parts(&[
+        BASE,
+        GEN_KS,
         r#"
-        #- /clusters/dev/apps.yaml
-        apiVersion: kustomize.toolkit.fluxcd.io/v1
-        kind: Kustomization
-        metadata:
-          name: gen
-          namespace: flux-system
-        spec:
-          path: ./apps/gen
         #- /apps/gen/a.yaml
         apiVersion: v1
         kind: ConfigMap
@@ -990,7 +1012,7 @@ fn flux_generated_kustomization_takes_all_manifests_below() {
         metadata:
           name: not-a-manifest
     "#,
-    );
+    ]);
     assert_snapshot(check(&f), expect![[""]]);
     assert_snapshot(
         model(&f),
@@ -1015,16 +1037,10 @@ fn subfolder_with_kustomization_is_built_as_a_whole() {
     // Inside a generated folder, a sub-folder with a kustomization file is one resource: what
     // its kustomization lists, not every file in it. The cluster folder itself works this way
     // in the seed (`flux-system/` with its own kustomization.yaml).
-    let f = base(
+    let f = parts(&[
+        BASE,
+        GEN_KS,
         r#"
-        #- /clusters/dev/apps.yaml
-        apiVersion: kustomize.toolkit.fluxcd.io/v1
-        kind: Kustomization
-        metadata:
-          name: gen
-          namespace: flux-system
-        spec:
-          path: ./apps/gen
         #- /apps/gen/top.yaml
         apiVersion: v1
         kind: ConfigMap
@@ -1053,7 +1069,7 @@ fn subfolder_with_kustomization_is_built_as_a_whole() {
           name: three
           namespace: default
     "#,
-    );
+    ]);
     assert_snapshot(
         model(&f),
         expect![[r#"
@@ -1073,7 +1089,9 @@ fn subfolder_with_kustomization_is_built_as_a_whole() {
 #[test]
 fn each_object_knows_its_clusters_and_chain() {
     // The same ConfigMap in two clusters, through different chains of Flux Kustomizations.
-    let a = analyse(&base(
+    let a = analyse(&parts(&[
+        BASE,
+        PROD,
         r#"
         #- /clusters/dev/apps.yaml
         apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -1097,14 +1115,6 @@ fn each_object_knows_its_clusters_and_chain() {
         metadata:
           name: shared
           namespace: default
-        #- /clusters/prod/flux-system/gotk-sync.yaml
-        apiVersion: kustomize.toolkit.fluxcd.io/v1
-        kind: Kustomization
-        metadata:
-          name: flux-system
-          namespace: flux-system
-        spec:
-          path: ./clusters/prod
         #- /clusters/prod/shared.yaml
         apiVersion: kustomize.toolkit.fluxcd.io/v1
         kind: Kustomization
@@ -1114,7 +1124,7 @@ fn each_object_knows_its_clusters_and_chain() {
         spec:
           path: ./shared
     "#,
-    ));
+    ]));
     assert_snapshot(
         chains(&a, "shared/cm.yaml"),
         expect![[r#"
@@ -1127,14 +1137,20 @@ fn each_object_knows_its_clusters_and_chain() {
 // ---------------------------------------------------------------------------------------
 // Variables.
 
-/// A Flux Kustomization `app` at `./apps/app` with the given `postBuild` (indented YAML under
-/// `postBuild:`), and one ConfigMap in that folder with the given `data` entries.
-fn app_with(post_build: &str, data: &str) -> String {
+/// A Flux Kustomization `app` at `./apps/app` in `clusters/dev` with the given `postBuild`
+/// (indented YAML under `postBuild:`), and one ConfigMap in that folder with the given `data`
+/// entries.
+fn app_files(post_build: &str, data: &str) -> String {
     let pb: String = post_build.trim_matches('\n').lines().map(|l| format!("    {l}\n")).collect();
     let d: String = data.trim_matches('\n').lines().map(|l| format!("  {l}\n")).collect();
     format!(
-        "{BASE}\n#- /clusters/dev/apps.yaml\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  path: ./apps/app\n  postBuild:\n{pb}#- /apps/app/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: default\ndata:\n{d}"
+        "#- /clusters/dev/apps.yaml\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  path: ./apps/app\n  postBuild:\n{pb}#- /apps/app/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: default\ndata:\n{d}"
     )
+}
+
+/// `app_files` in cluster `dev` (BASE).
+fn app_with(post_build: &str, data: &str) -> String {
+    parts(&[BASE, &app_files(post_build, data)])
 }
 
 /// Only the lines of `model` about Flux Kustomization `ks` (its header, sources, variables
@@ -1230,8 +1246,10 @@ fn inline_substitute_wins_over_all() {
 fn substitute_from_is_looked_up_in_the_kustomizations_namespace_and_cluster() {
     // `cluster-settings` exists in flux-system (BASE) but the Kustomization lives in `apps`;
     // and `prod-only` is applied by Flux in another cluster only: both are missing here.
-    let f = format!(
-        "{BASE}\n{}",
+    let f = parts(&[
+        BASE,
+        PROD,
+        APP_CM,
         r#"
         #- /clusters/dev/apps.yaml
         apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -1247,28 +1265,14 @@ fn substitute_from_is_looked_up_in_the_kustomizations_namespace_and_cluster() {
                 name: cluster-settings
               - kind: ConfigMap
                 name: prod-only
-        #- /apps/app/cm.yaml
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: app
-          namespace: default
-        #- /clusters/prod/flux-system/gotk-sync.yaml
-        apiVersion: kustomize.toolkit.fluxcd.io/v1
-        kind: Kustomization
-        metadata:
-          name: flux-system
-          namespace: flux-system
-        spec:
-          path: ./clusters/prod
         #- /clusters/prod/prod-only.yaml
         apiVersion: v1
         kind: ConfigMap
         metadata:
           name: prod-only
           namespace: apps
-        "#
-    );
+        "#,
+    ]);
     assert_snapshot(
         check(&f),
         expect![[r#"
@@ -1948,7 +1952,9 @@ fn empty_value_counts_as_undefined() {
 #[test]
 fn undefined_variable_is_reported_per_cluster() {
     // The same app in two clusters; only `prod` lacks `REPLICAS`.
-    let f = base(
+    let f = parts(&[
+        BASE,
+        PROD,
         r#"
         #- /clusters/dev/cluster-settings-extra.yaml
         apiVersion: v1
@@ -1973,14 +1979,6 @@ fn undefined_variable_is_reported_per_cluster() {
               - kind: ConfigMap
                 name: extra
                 optional: true
-        #- /clusters/prod/flux-system/gotk-sync.yaml
-        apiVersion: kustomize.toolkit.fluxcd.io/v1
-        kind: Kustomization
-        metadata:
-          name: flux-system
-          namespace: flux-system
-        spec:
-          path: ./clusters/prod
         #- /clusters/prod/cluster-settings.yaml
         apiVersion: v1
         kind: ConfigMap
@@ -2014,7 +2012,7 @@ fn undefined_variable_is_reported_per_cluster() {
           replicas: ${REPLICAS}
           everywhere: ${NOWHERE}
     "#,
-    );
+    ]);
     assert_snapshot(
         check(&f),
         expect![[r#"
@@ -2231,7 +2229,9 @@ fn bootstrap_only_source_is_information() {
 fn source_ref_other_gitrepository_same_url() {
     // `home-ops` is this repository under another name (same URL, `.git` or not): its paths
     // resolve here. `podinfo` is another repository: its paths are not checked.
-    let f = base(
+    let f = parts(&[
+        BASE,
+        APP_CM,
         r#"
         #- /clusters/dev/sources.yaml
         apiVersion: source.toolkit.fluxcd.io/v1
@@ -2271,14 +2271,8 @@ fn source_ref_other_gitrepository_same_url() {
           sourceRef:
             kind: GitRepository
             name: podinfo
-        #- /apps/app/cm.yaml
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: app
-          namespace: default
     "#,
-    );
+    ]);
     assert_snapshot(check(&f), expect![[""]]);
     let m = model(&f);
     assert_snapshot(
@@ -2399,7 +2393,9 @@ fn oci_repository_paths_resolved_to_folder() {
 fn external_source_paths_not_checked() {
     // An OCIRepository whose paths resolve nowhere here, and one the configuration marks
     // external: nothing is read or reported for them.
-    let f = base(
+    let f = parts(&[
+        BASE,
+        APP_CM,
         r#"
         #- /.gitops-lsp.toml
         [[source]]
@@ -2428,14 +2424,8 @@ fn external_source_paths_not_checked() {
           sourceRef:
             kind: OCIRepository
             name: vendor
-        #- /apps/app/cm.yaml
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: app
-          namespace: default
     "#,
-    );
+    ]);
     assert_snapshot(check(&f), expect![[""]]);
     let m = model(&f);
     assert_snapshot(
@@ -2709,7 +2699,8 @@ fn undefined_variable_warning_on_old_flux() {
         apps/app/cm.yaml:7:6 warning undefined-variable [dev] `${UNDEFINED}` is not defined for Flux Kustomization flux-system/app (variables from ConfigMap cluster-settings) and has no default; this cluster's Flux (older than 2.9, without strict substitution) puts an empty string there: define UNDEFINED or write `${UNDEFINED:=default}`
     "#]],
     );
-    let from_instance = r#"
+    let from_instance = parts(&[
+        r#"
         #- /bootstrap/flux-instance.yaml
         apiVersion: fluxcd.controlplane.io/v1
         kind: FluxInstance
@@ -2729,28 +2720,11 @@ fn undefined_variable_warning_on_old_flux() {
         metadata:
           name: cluster-settings
           namespace: flux-system
-        #- /clusters/dev/apps.yaml
-        apiVersion: kustomize.toolkit.fluxcd.io/v1
-        kind: Kustomization
-        metadata:
-          name: app
-          namespace: flux-system
-        spec:
-          path: ./apps/app
-          postBuild:
-            substitute:
-              X: x
-        #- /apps/app/cm.yaml
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: app
-          namespace: default
-        data:
-          a: ${UNDEFINED}
-    "#;
+    "#,
+        &app_files("substitute:\n  X: x", "a: ${UNDEFINED}"),
+    ]);
     assert_snapshot(
-        check(from_instance),
+        check(&from_instance),
         expect![[r#"
         apps/app/cm.yaml:7:6 warning undefined-variable [dev] `${UNDEFINED}` is not defined for Flux Kustomization flux-system/app (variables from postBuild.substitute) and has no default; this cluster's Flux (older than 2.9, without strict substitution) puts an empty string there: define UNDEFINED or write `${UNDEFINED:=default}`
     "#]],
@@ -2795,7 +2769,8 @@ fn strict_gate_on_old_flux_is_error() {
         apps/app/cm.yaml:7:6 error undefined-variable [dev] `${UNDEFINED}` is not defined for Flux Kustomization flux-system/app (variables from ConfigMap cluster-settings) and has no default; Flux fails the whole Kustomization: define UNDEFINED or write `${UNDEFINED:=default}`
     "#]],
     );
-    let instance = r#"
+    let instance = parts(&[
+        r#"
         #- /bootstrap/flux-instance.yaml
         apiVersion: fluxcd.controlplane.io/v1
         kind: FluxInstance
@@ -2818,28 +2793,11 @@ fn strict_gate_on_old_flux_is_error() {
             kind: GitRepository
             url: https://example.com/repo
             path: ./clusters/dev
-        #- /clusters/dev/apps.yaml
-        apiVersion: kustomize.toolkit.fluxcd.io/v1
-        kind: Kustomization
-        metadata:
-          name: app
-          namespace: flux-system
-        spec:
-          path: ./apps/app
-          postBuild:
-            substitute:
-              X: x
-        #- /apps/app/cm.yaml
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: app
-          namespace: default
-        data:
-          a: ${UNDEFINED}
-    "#;
+    "#,
+        &app_files("substitute:\n  X: x", "a: ${UNDEFINED}"),
+    ]);
     assert_snapshot(
-        check(instance),
+        check(&instance),
         expect![[r#"
         apps/app/cm.yaml:7:6 error undefined-variable [dev] `${UNDEFINED}` is not defined for Flux Kustomization flux-system/app (variables from postBuild.substitute) and has no default; Flux fails the whole Kustomization: define UNDEFINED or write `${UNDEFINED:=default}`
     "#]],
@@ -2927,7 +2885,11 @@ fn duplicate_object_in_one_build() {
 #[test]
 fn same_object_in_two_builds_is_not_duplicate() {
     // Two Flux Kustomizations apply the same folder: each build is fine on its own.
-    let f = app(r#"
+    let f = parts(&[
+        BASE,
+        APP_KS,
+        APP_CM,
+        r#"
         #- /clusters/dev/again.yaml
         apiVersion: kustomize.toolkit.fluxcd.io/v1
         kind: Kustomization
@@ -2936,13 +2898,8 @@ fn same_object_in_two_builds_is_not_duplicate() {
           namespace: flux-system
         spec:
           path: ./apps/app
-        #- /apps/app/cm.yaml
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: app
-          namespace: default
-    "#);
+    "#,
+    ]);
     assert_snapshot(check(&f), expect![[""]]);
 }
 
@@ -3090,19 +3047,18 @@ fn path_outside_repo() {
 #[test]
 fn remote_resource() {
     // URLs and remote git references are recorded (information), never fetched.
-    let f = app(r#"
+    let f = parts(&[
+        BASE,
+        APP_KS,
+        APP_CM,
+        r#"
         #- /apps/app/kustomization.yaml
         resources:
           - https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.0/standard-install.yaml
           - github.com/cilium/cilium//install/kubernetes?ref=v1.16.0
           - cm.yaml
-        #- /apps/app/cm.yaml
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: app
-          namespace: default
-    "#);
+    "#,
+    ]);
     assert_snapshot(
         check(&f),
         expect![[r#"

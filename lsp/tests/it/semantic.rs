@@ -1,10 +1,10 @@
 //! Semantic tokens (`gitops_lsp::ide::semantic`) on small in-memory repositories.
 //!
-//! A fixture is one string holding several files, each after a `#- /path` header line. In
-//! the file under test, two `$0` markers give the range to ask for (else the whole file).
-//! Each token is rendered as `line:col `text` type.modifier…` (1-based, columns in
-//! characters) and compared with an `expect![[...]]` snapshot (`UPDATE_EXPECT=1 cargo test
-//! --test semantic` rewrites them; each was read and checked by hand).
+//! Fixtures are `crate::fixture` strings (`#- /path` headers). In the file under test, two
+//! `$0` marks give the range to ask for (else the whole file). Each token is rendered as
+//! `line:col `text` type.modifier…` (1-based, columns in characters) and compared with an
+//! `expect![[...]]` snapshot (`UPDATE_EXPECT=1 cargo test -p gitops-lsp --test it
+//! semantic::` rewrites them; each was read and checked by hand).
 
 use crate::fixture;
 
