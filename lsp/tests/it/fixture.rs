@@ -102,6 +102,13 @@ fn take_marks(text: &str) -> (String, Vec<usize>) {
     (out, marks)
 }
 
+/// A repository on disk (a folder of `fixtures/`, a temporary copy), loaded as the server and
+/// `check` load it.
+pub fn load(dir: &std::path::Path) -> Analysis {
+    let loaded = gitops_lsp::workspace::load(dir).unwrap_or_else(|e| panic!("{}: {e:?}", dir.display()));
+    Analysis::new(Arc::new(Snapshot::from_vfs(&loaded.vfs, loaded.config_text.as_deref())))
+}
+
 /// The analysis of a fixture's files (`/.gitops-lsp.toml` as the configuration).
 pub fn analysis(files: &[FixtureFile]) -> Analysis {
     let mut vfs = Vfs::default();

@@ -18,7 +18,7 @@ mod harness;
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    crate::common::repo_root()
 }
 
 fn target_fn(target: &str) -> fn(&[u8]) {

@@ -6,20 +6,13 @@
 //! (`UPDATE_EXPECT=1 cargo test -p gitops-lsp --test it graph::` rewrites those files), so the
 //! view is tested on exactly what the server returns.
 
+use crate::common::repo_root;
+use crate::fixture;
 use gitops_lsp::analysis::Analysis;
 use gitops_lsp::ide::graph::{graph, Graph};
-use gitops_lsp::snapshot::Snapshot;
-use gitops_lsp::workspace;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
 
 fn home_ops() -> Analysis {
-    let loaded = workspace::load(&repo_root().join("fixtures/home-ops")).unwrap();
-    Analysis::new(Arc::new(Snapshot::from_vfs(&loaded.vfs, loaded.config_text.as_deref())))
+    fixture::load(&repo_root().join("fixtures/home-ops"))
 }
 
 fn edge(g: &Graph, from: &str, to: &str) -> bool {
@@ -51,8 +44,7 @@ fn home_ops_infra_graph() {
 #[test]
 fn defects_show_cycles_and_unknown_targets() {
     for (fixture, want_cycle, want_unknown) in [("dependsOn-cycle", true, false), ("dependsOn-unknown", false, true)] {
-        let loaded = workspace::load(&repo_root().join("fixtures/defects").join(fixture)).unwrap();
-        let a = Analysis::new(Arc::new(Snapshot::from_vfs(&loaded.vfs, loaded.config_text.as_deref())));
+        let a = fixture::load(&repo_root().join("fixtures/defects").join(fixture));
         let cluster = a.project.clusters[0].name.clone();
         let g = graph(&a, &cluster).unwrap();
         assert_eq!(g.edges.iter().any(|e| e.cycle), want_cycle, "{fixture}: {:?}", g.edges);

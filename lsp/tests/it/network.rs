@@ -5,22 +5,15 @@
 //! - The other tests use in-memory repositories: one string with files after `#- /path`
 //!   headers (as in model_rules.rs), rendered as `path:line code [clusters] message`.
 
+use crate::common::repo_root;
 use gitops_lsp::analysis::Analysis;
 use gitops_lsp::diagnostics::{merge_and_sort, Diagnostic};
 use gitops_lsp::files::RelPath;
 use gitops_lsp::network;
-use gitops_lsp::snapshot::Snapshot;
-use gitops_lsp::workspace;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
+use std::path::Path;
 
 fn load_dir(dir: &Path) -> Analysis {
-    let loaded = workspace::load(dir).unwrap();
-    Analysis::new(Arc::new(Snapshot::from_vfs(&loaded.vfs, loaded.config_text.as_deref())))
+    crate::fixture::load(dir)
 }
 
 /// An in-memory repository (`crate::fixture`).

@@ -9,8 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 fn load(dir: &Path) -> Analysis {
-    let l = gitops_lsp::workspace::load(dir).expect("fixture loads");
-    Analysis::new(Arc::new(Snapshot::from_vfs(&l.vfs, l.config_text.as_deref())))
+    crate::fixture::load(dir)
 }
 
 fn fixture(rel: &str) -> std::path::PathBuf {

@@ -6,8 +6,6 @@ use crate::fixture;
 use gitops_lsp::analysis::Analysis;
 use gitops_lsp::files::{RelPath, TextRange};
 use gitops_lsp::ide::{CompletionItem, NavTarget, TextEdit};
-use gitops_lsp::snapshot::Snapshot;
-use std::sync::Arc;
 
 pub struct Fixture {
     pub analysis: Analysis,
@@ -38,10 +36,7 @@ pub fn parse(text: &str) -> Fixture {
 /// Loads a folder of `fixtures/` from disk; the cursor is the first occurrence of `needle`
 /// in `file` plus `delta` bytes.
 pub fn from_disk(folder: &str, file: &str, needle: &str, delta: usize) -> Fixture {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().join("fixtures").join(folder);
-    let loaded = gitops_lsp::workspace::load(&root).expect("fixture folder");
-    let snapshot = Arc::new(Snapshot::from_vfs(&loaded.vfs, loaded.config_text.as_deref()));
-    let analysis = Analysis::new(snapshot);
+    let analysis = fixture::load(&crate::common::fixture(folder));
     let file = RelPath::new(file).unwrap();
     let text = {
         let s = &analysis.snapshot;
