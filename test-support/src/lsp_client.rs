@@ -172,7 +172,7 @@ impl Server {
                     Ok(Some(b)) => b,
                     Ok(None) => return,
                     Err(e) => {
-                        let _ = tx.send(Err(format!("unreadable message: {e}")));
+                        let _ = tx.send(Err(format!("an unreadable message: {e}")));
                         return;
                     }
                 };
@@ -180,7 +180,8 @@ impl Server {
                 let msg: Value = match serde_json::from_slice(&body) {
                     Ok(v) => v,
                     Err(e) => {
-                        let _ = tx.send(Err(format!("not JSON ({e}): {}", String::from_utf8_lossy(&body))));
+                        let _ = tx
+                            .send(Err(format!("a message that is not JSON ({e}): {}", String::from_utf8_lossy(&body))));
                         return;
                     }
                 };
@@ -231,7 +232,7 @@ impl Server {
                 }
                 Some((at, msg))
             }
-            Ok(Err(e)) => panic!("the server sent an {e}"),
+            Ok(Err(e)) => panic!("the server sent {e}"),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => panic!("the server closed its output"),
         }

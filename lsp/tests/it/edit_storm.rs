@@ -131,6 +131,7 @@ fn collect(c: &mut LspClient, pending: &mut Vec<(i64, &'static str)>, n: &mut Co
 
 #[test]
 fn ten_thousand_edits_end_where_check_ends() {
+    let _heavy = heavy();
     let dir = fast_temp_dir();
     copy_dir(&fixture("home-ops"), dir.path());
     let root = dir.path().canonicalize().unwrap();

@@ -385,6 +385,7 @@ fn chain(depth: usize) -> tempfile::TempDir {
 
 #[test]
 fn a_10000_deep_kustomize_chain() {
+    let _heavy = heavy();
     let repo = chain(10_000);
     let probe = ["kubernetes/apps/c0/kustomization.yaml", "kubernetes/apps/c9999/kustomization.yaml"];
     run_case_to("chain-10k", repo.path(), &[], &probe, Depth::Traced);
@@ -404,6 +405,7 @@ fn the_end_of_a_deep_chain_is_checked_or_reported() {
 
 #[test]
 fn a_50_megabyte_yaml_file() {
+    let _heavy = heavy();
     let mut big =
         String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n  namespace: default\ndata:\n");
     let mut i = 0;
@@ -422,6 +424,7 @@ fn a_50_megabyte_yaml_file() {
 
 #[test]
 fn ten_thousand_documents_in_one_file() {
+    let _heavy = heavy();
     let mut many = String::new();
     for i in 0..10_000 {
         many.push_str(&format!(

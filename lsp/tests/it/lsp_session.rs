@@ -144,6 +144,7 @@ fn utf16_positions_with_non_ascii_text() {
 
 #[test]
 fn bad_requests_never_kill_the_server() {
+    let _heavy = heavy();
     let repo = mini_repo(&[]);
     let mut c = LspClient::start(repo.path());
     c.wait_indexed();

@@ -2,7 +2,6 @@
 //! (the transport is `test_support::lsp_client`, shared with the benchmarks), with what a
 //! test asks of a session: initialize, documents and their versions, the latest diagnostics
 //! of each file, the notifications and server requests seen, a transcript.
-#![allow(dead_code)]
 
 use serde_json::{json, Value};
 use std::collections::HashMap;

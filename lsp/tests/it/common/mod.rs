@@ -1,5 +1,4 @@
 //! Shared helpers for tests that run the real `gitops-lsp` binary.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -34,6 +33,18 @@ pub fn run(args: &[&str], cwd: Option<&Path>) -> Run {
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }
+}
+
+/// Taken by the tests that load the server or `check` hardest (tens of megabytes of input,
+/// thousands of edits) so that no two of them run at once. In one test binary any two tests
+/// may run together; their liveness timeouts (20 s for an answer) were set for one such load
+/// at a time, as when each suite was its own binary, and two together on 2 busy cores can
+/// exceed them (seen: the 20 MB paste of `bad_requests_never_kill_the_server` beside the
+/// 50 MB file of `hostile`).
+pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that failed holding it does not fail the others.
+    HEAVY.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// `check PATH --format json`, parsed.
