@@ -2,7 +2,7 @@
 //!
 //! Each public function takes the raw fuzz input and panics when an invariant fails. The fuzz
 //! targets (`fuzz_targets/*.rs`) call them under libFuzzer with sanitizers; the regression
-//! test `lsp/tests/fuzz_regressions.rs` includes this same file (`#[path]`) and runs every
+//! test `lsp/tests/it/fuzz_regressions.rs` includes this same file (`#[path]`) and runs every
 //! committed corpus file and every crash input through them, so the corpus stays a
 //! regression suite in the stable, non-sanitized build.
 //!

@@ -69,7 +69,7 @@ def subst_seeds():
         for line in text.splitlines():
             if "$" in line:
                 seen.add(line.split(": ", 1)[-1].strip())
-    oracle = open(os.path.join(ROOT, "lsp", "tests", "subst_oracle.rs")).read()
+    oracle = open(os.path.join(ROOT, "lsp", "tests", "it", "subst_oracle.rs")).read()
     fixed = oracle[oracle.index("const FIXED"):oracle.index("];", oracle.index("const FIXED"))]
     for m in re.finditer(r'"((?:[^"\\]|\\.)*)"', fixed):
         seen.add(bytes(m.group(1), "utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8"))

@@ -1,161 +1,88 @@
-//! A small LSP client over stdio, shared by `lsp-bench` and `peer-bench`, plus the helpers both
-//! use to pick positions in a repository and to report figures.
+//! The LSP client of `lsp-bench` and `peer-bench`, plus the helpers both use to pick
+//! positions in a repository and to report figures.
 //!
-//! The client is deliberately tiny: Content-Length framing, one reader thread that stamps every
-//! message with its arrival `Instant` and answers server→client requests itself, so a server
-//! never waits on the benchmark's main thread. `workspace/configuration` is answered from the
-//! settings given to [`Client::spawn`] (one entry per requested section, `null` for a section
-//! that is not there); every other request (window/workDoneProgress/create,
-//! client/registerCapability, ...) is answered with `null`.
+//! The transport is `test_support::lsp_client::Server` (shared with the integration tests):
+//! Content-Length framing, one reader thread that stamps every message with its arrival
+//! `Instant` and answers server→client requests itself, so a server never waits on the
+//! benchmark's main thread. `workspace/configuration` is answered from the settings given to
+//! [`Client::spawn`] (one entry per requested section, `null` for a section that is not
+//! there); every other request (window/workDoneProgress/create, client/registerCapability,
+//! ...) is answered with `null`. This layer adds latencies and a count of publishes.
 
-use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
+pub use test_support::lsp_client::uri_of;
+use test_support::lsp_client::{kind, Kind, Server, Spawn};
+
+/// How long a request may take before the benchmark gives up.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub enum Msg {
-    Response { id: i64, body: Value },
-    Notification { method: String, params: Value },
+    Response {
+        id: i64,
+        body: Value,
+    },
+    Notification {
+        method: String,
+        params: Value,
+    },
+    /// A request of the server (already answered).
+    Request {
+        method: String,
+    },
 }
 
 pub struct Client {
-    child: Child,
+    server: Server,
     pub pid: u32,
-    writer: Arc<Mutex<ChildStdin>>,
-    rx: Receiver<(Instant, Msg)>,
-    next_id: i64,
     /// Number of publishDiagnostics received so far.
     pub publishes: usize,
-    /// When the reader thread answered each `workspace/configuration` request.
-    config_answers: Arc<Mutex<Vec<Instant>>>,
-}
-
-pub fn write_msg(w: &Mutex<ChildStdin>, v: &Value) {
-    let body = serde_json::to_vec(v).unwrap();
-    let mut w = w.lock().unwrap();
-    let _ = write!(w, "Content-Length: {}\r\n\r\n", body.len());
-    let _ = w.write_all(&body);
-    let _ = w.flush();
-}
-
-/// The answer to a `workspace/configuration` request: one value per item, looked up by section
-/// in `settings` (an object keyed by section name).
-fn configuration_answer(settings: &Value, params: &Value) -> Value {
-    let items = params["items"].as_array().cloned().unwrap_or_default();
-    Value::Array(
-        items
-            .iter()
-            .map(|it| it["section"].as_str().and_then(|s| settings.get(s)).cloned().unwrap_or(Value::Null))
-            .collect(),
-    )
 }
 
 impl Client {
     /// Starts `cmd` with piped stdio (stderr discarded). `settings` answers
     /// `workspace/configuration`; with `None` those requests get `null` like any other.
-    pub fn spawn(mut cmd: Command, settings: Option<Value>) -> Client {
-        let prog = format!("{:?}", cmd.get_program());
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {prog}: {e}"));
-        let pid = child.id();
-        let writer = Arc::new(Mutex::new(child.stdin.take().unwrap()));
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = channel();
-        let w2 = writer.clone();
-        let config_answers = Arc::new(Mutex::new(Vec::new()));
-        let answers2 = config_answers.clone();
-        std::thread::spawn(move || {
-            let mut r = BufReader::with_capacity(1 << 20, stdout);
-            loop {
-                let mut len = None;
-                loop {
-                    let mut line = String::new();
-                    match r.read_line(&mut line) {
-                        Ok(0) | Err(_) => return,
-                        _ => {}
-                    }
-                    let l = line.trim_end();
-                    if l.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = l.strip_prefix("Content-Length:") {
-                        len = v.trim().parse::<usize>().ok();
-                    }
-                }
-                let Some(len) = len else { return };
-                let mut buf = vec![0u8; len];
-                if r.read_exact(&mut buf).is_err() {
-                    return;
-                }
-                let now = Instant::now();
-                let Ok(v) = serde_json::from_slice::<Value>(&buf) else { continue };
-                let method = v.get("method").and_then(Value::as_str).map(str::to_string);
-                let id = v.get("id").cloned();
-                match (method, id) {
-                    (Some(m), Some(id)) => {
-                        // A server → client request: answer it here.
-                        let result = match (&settings, m.as_str()) {
-                            (Some(s), "workspace/configuration") => configuration_answer(s, &v["params"]),
-                            _ => Value::Null,
-                        };
-                        write_msg(&w2, &json!({"jsonrpc": "2.0", "id": id, "result": result}));
-                        if m == "workspace/configuration" {
-                            answers2.lock().unwrap().push(Instant::now());
-                        }
-                    }
-                    (Some(m), None) => {
-                        let params = v.get("params").cloned().unwrap_or(Value::Null);
-                        if tx.send((now, Msg::Notification { method: m, params })).is_err() {
-                            return;
-                        }
-                    }
-                    (None, Some(id)) => {
-                        let id = id.as_i64().unwrap_or(-1);
-                        if tx.send((now, Msg::Response { id, body: v })).is_err() {
-                            return;
-                        }
-                    }
-                    (None, None) => {}
-                }
-            }
-        });
-        Client { child, pid, writer, rx, next_id: 1, publishes: 0, config_answers }
+    pub fn spawn(cmd: Command, settings: Option<Value>) -> Client {
+        let server = Server::spawn(cmd, Spawn { settings, capture_stderr: false });
+        Client { pid: server.pid, server, publishes: 0 }
     }
 
     pub fn notify(&self, method: &str, params: Value) {
-        write_msg(&self.writer, &json!({"jsonrpc": "2.0", "method": method, "params": params}));
+        // A server that has gone shows as a missing answer or the end of its output.
+        let _ = self.server.notify(method, params);
     }
 
     /// When the first `workspace/configuration` request was answered, if one was.
     pub fn first_config_answer(&self) -> Option<Instant> {
-        self.config_answers.lock().unwrap().first().copied()
+        self.server.answered().into_iter().find(|(m, _)| m == "workspace/configuration").map(|(_, t)| t)
     }
 
     /// Number of `workspace/configuration` requests answered so far.
     pub fn config_requests(&self) -> usize {
-        self.config_answers.lock().unwrap().len()
+        self.server.answered().iter().filter(|(m, _)| m == "workspace/configuration").count()
+    }
+
+    /// Counts a publish and tells what a message is.
+    fn seen(publishes: &mut usize, msg: Value) -> Msg {
+        match kind(&msg) {
+            Kind::Notification { method, .. } => {
+                if method == "textDocument/publishDiagnostics" {
+                    *publishes += 1;
+                }
+                let method = method.to_string();
+                let params = msg.get("params").cloned().unwrap_or(Value::Null);
+                Msg::Notification { method, params }
+            }
+            Kind::Response { id } => Msg::Response { id, body: msg },
+            Kind::Request { method, .. } => Msg::Request { method: method.to_string() },
+        }
     }
 
     pub fn recv(&mut self, timeout: Duration) -> Option<(Instant, Msg)> {
-        match self.rx.recv_timeout(timeout) {
-            Ok(m) => {
-                if let Msg::Notification { method, .. } = &m.1 {
-                    if method == "textDocument/publishDiagnostics" {
-                        self.publishes += 1;
-                    }
-                }
-                Some(m)
-            }
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => panic!("server closed its stdout"),
-        }
+        let (t, msg) = self.server.recv(timeout)?;
+        Some((t, Self::seen(&mut self.publishes, msg)))
     }
 
     /// Sends a request and waits for its response; returns the latency (send → arrival).
@@ -166,18 +93,18 @@ impl Client {
         params: Value,
         mut on_notification: impl FnMut(Instant, &str, &Value),
     ) -> (Duration, Value) {
-        let id = self.next_id;
-        self.next_id += 1;
         let t0 = Instant::now();
-        write_msg(&self.writer, &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        loop {
-            match self.recv(Duration::from_secs(120)) {
-                Some((t, Msg::Response { id: rid, body })) if rid == id => return (t - t0, body),
-                Some((t, Msg::Notification { method, params })) => on_notification(t, &method, &params),
-                Some(_) => {}
-                None => panic!("no response to {method} in 120 s"),
-            }
-        }
+        let id = self.server.send_request(method, params).unwrap_or_else(|e| panic!("cannot send {method}: {e}"));
+        let publishes = &mut self.publishes;
+        let (t, body) = self
+            .server
+            .response(id, t0 + REQUEST_TIMEOUT, |t, msg| {
+                if let Msg::Notification { method, params } = Self::seen(publishes, msg.clone()) {
+                    on_notification(t, &method, &params);
+                }
+            })
+            .unwrap_or_else(|| panic!("no response to {method} in {REQUEST_TIMEOUT:?}"));
+        (t - t0, body)
     }
 
     /// Sends a request and waits for its response; returns the latency (send → arrival).
@@ -237,20 +164,12 @@ impl Client {
         while self.recv(quiet).is_some() {}
     }
 
+    /// Asks the server to shut down and exit; kills it if it has not exited 5 s later.
     pub fn shutdown(mut self) {
         self.request("shutdown", Value::Null);
         self.notify("exit", Value::Null);
-        let t = Instant::now();
-        loop {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            if t.elapsed() > Duration::from_secs(5) {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if self.server.wait_exit(Duration::from_secs(5)).is_none() {
+            self.server.kill();
         }
     }
 }
@@ -260,12 +179,7 @@ impl Client {
 
 /// A `kB` field of `/proc/<pid>/status` (VmRSS, VmHWM, ...), in KiB; 0 if unreadable.
 pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim_start_matches(':').trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+    test_support::proc_status_kib(pid, field).unwrap_or(0)
 }
 
 /// `pid` and all its descendants (through `/proc/<pid>/task/<tid>/children`).
@@ -319,20 +233,6 @@ pub fn loadavg() -> String {
 
 // ---------------------------------------------------------------------------------------------
 // The repository
-
-pub fn uri_of(p: &Path) -> String {
-    // Paths here are plain ASCII; percent-encode the few characters that need it.
-    let mut s = String::from("file://");
-    for c in p.to_string_lossy().chars() {
-        match c {
-            ' ' => s.push_str("%20"),
-            '#' => s.push_str("%23"),
-            '%' => s.push_str("%25"),
-            _ => s.push(c),
-        }
-    }
-    s
-}
 
 pub fn has_code(params: &Value, code: &str) -> bool {
     params["diagnostics"].as_array().is_some_and(|a| a.iter().any(|d| d["code"].as_str() == Some(code)))
@@ -431,14 +331,6 @@ pub fn ms(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn configuration_is_answered_by_section() {
-        let settings = json!({"yaml": {"validate": true}, "http": {"proxy": ""}});
-        let params = json!({"items": [{"section": "yaml"}, {"section": "[yaml]", "scopeUri": "file:///x"}, {"section": "http"}]});
-        assert_eq!(configuration_answer(&settings, &params), json!([{"validate": true}, null, {"proxy": ""}]));
-        assert_eq!(configuration_answer(&settings, &json!({})), json!([]));
-    }
 
     #[test]
     fn own_process_is_measured() {

@@ -1,5 +1,5 @@
 // media/graph.js layout on the home-ops graphs (the JSON the server returns; pinned by
-// lsp/tests/graph.rs) and on small graphs with cycles and unknown targets.
+// lsp/tests/it/graph.rs) and on small graphs with cycles and unknown targets.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";

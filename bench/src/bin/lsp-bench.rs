@@ -9,7 +9,8 @@
 //! target/release/lsp-bench --sizes 1000 --no-fixture --edits 10
 //! ```
 //!
-//! The client (`gitops_lsp_bench::lsp_client`, shared with `peer-bench`) is deliberately tiny:
+//! The client (`gitops_lsp_bench::lsp_client`, shared with `peer-bench`, over the transport
+//! of `test_support::lsp_client` that the integration tests use too) is deliberately tiny:
 //! Content-Length framing, one reader thread that stamps every message with its arrival
 //! `Instant` and answers server→client requests (window/workDoneProgress/create,
 //! client/registerCapability, ...) with `null`.

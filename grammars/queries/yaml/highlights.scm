@@ -8,7 +8,7 @@
 ; substitution is highlighted as a whole (`@string.special`), and one that only holds an
 ; escape as `@string.escape`. The exact `${...}` ranges come from the server's semantic tokens
 ; where the client supports them. `; extends` keeps nvim-treesitter's own YAML highlights.
-; Tested by lsp/tests/semantic_nvim.rs (headless Neovim, tree-sitter-yaml).
+; Tested by lsp/tests/it/semantic_nvim.rs (headless Neovim, tree-sitter-yaml).
 
 ; A substitution: `${` that is not part of a `$${` escape (plain scalars may start with it).
 ((string_scalar) @string.special
